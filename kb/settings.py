@@ -1,0 +1,102 @@
+"""Every setting, declared once: name, default, how to parse it, and what it is for.
+
+Values come from the defaults here, then the instance config file (`instance/kb.cfg`, Python syntax,
+`LANGUAGES = ["en", "sv"]`), then `KB_*` environment variables (`KB_LANGUAGES=en,sv`).
+The README's settings table is checked against this list by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _parse_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name without the `KB_` prefix, default, parser and help text."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env_name(self) -> str:
+        return f"KB_{self.name}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ARTICLES_DIR", "articles", "Folder of articles, one sub-folder per language."),
+    Setting("LANGUAGES", ["en", "sv", "ru"], "Languages served, comma-separated; each has a folder "
+            "under ARTICLES_DIR.", _parse_list),
+    Setting("SOURCE_LANGUAGE", "en", "Language articles are written in first and translated from."),
+    Setting("SUMMARY_MAX_CHARS", 200, "Longest summary `kb check` accepts without a warning.", int),
+    Setting("READABILITY_MIN_FLESCH_EN", 50.0, "English articles scoring below this Flesch reading "
+            "ease get a warning.", float),
+    Setting("READABILITY_MAX_LIX_SV", 45.0, "Swedish articles scoring above this LIX get a warning.",
+            float),
+    Setting("READABILITY_MIN_FLESCH_RU", 40.0, "Russian articles scoring below this Flesch reading "
+            "ease (Oborneva's adaptation) get a warning.", float),
+    Setting("ARTICLE_URL", "/help/{lang}/{slug}", "Where links between articles point in rendered "
+            "HTML; `{lang}` and `{slug}` are filled in."),
+    Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "
+            "index, caches. Keep it out of git."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+CONFIG_FILENAME = "kb.cfg"
+
+
+class SettingsError(click.ClickException):
+    """A setting that cannot be parsed; the message names the variable and the expected form."""
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Upper-case names from a Python-syntax config file, as Flask's `from_pyfile` reads them."""
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    try:
+        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        exec(code, namespace)  # noqa: S102 - the operator's own config file, like Flask's
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc}") from None
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def load_settings(environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then `<instance>/kb.cfg`, then `KB_*` variables, then `overrides` (for tests)."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    instance = Path(environ.get("KB_INSTANCE_PATH", values["INSTANCE_PATH"]))
+    config_file = instance / CONFIG_FILENAME
+    if config_file.is_file():
+        values.update({k: v for k, v in read_config_file(config_file).items() if k in _BY_NAME})
+    for setting in SETTINGS:
+        raw = environ.get(setting.env_name)
+        if raw is None:
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{setting.env_name}={raw!r} is not valid: {exc}. "
+                                f"{setting.help}") from None
+    values.update(overrides or {})
+    return values

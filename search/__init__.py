@@ -1,0 +1,1 @@
+"""Search library: articles in, ranked answers out. Plain Python, no web framework."""

@@ -1,0 +1,110 @@
+"""Loading a folder of articles (`<root>/<lang>/**/<slug>.md`) into one collection plus its problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from search.article import SLUG_PATTERN, Article, ArticleError, parse_article
+from search.problem import Problem, Severity
+
+
+@dataclass
+class ArticleSet:
+    """All articles that parsed, and every problem met on the way."""
+
+    root: Path
+    languages: tuple[str, ...]
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def get(self, lang: str, slug: str) -> Article | None:
+        """The article with this slug in this language, draft or not."""
+        return self._by_key().get((lang, slug))
+
+    def translations(self, slug: str) -> dict[str, Article]:
+        """Every language version of one slug."""
+        return {a.lang: a for a in self.articles if a.slug == slug}
+
+    def published(self) -> list[Article]:
+        """Articles a customer may see; drafts are never served."""
+        return [a for a in self.articles if a.published]
+
+    def slugs(self) -> list[str]:
+        return sorted({a.slug for a in self.articles})
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    def _by_key(self) -> dict[tuple[str, str], Article]:
+        return {(a.lang, a.slug): a for a in self.articles}
+
+
+def _markdown_files(folder: Path) -> Iterable[Path]:
+    return sorted(p for p in folder.rglob("*.md") if p.is_file() and not p.name.startswith("."))
+
+
+def load_articles(root: Path, languages: Sequence[str],
+                  link_template: str = "/help/{lang}/{slug}") -> ArticleSet:
+    """Parse every article under `root`; broken files become problems instead of exceptions."""
+    result = ArticleSet(root=root, languages=tuple(languages))
+    if not root.is_dir():
+        result.problems.append(Problem(root, 0, Severity.ERROR, "missing-folder",
+                                       "articles folder not found; create it with one folder per "
+                                       f"language ({', '.join(languages)})"))
+        return result
+    seen: dict[tuple[str, str], Path] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file():
+            if entry.suffix == ".md" and entry.name.lower() != "readme.md":
+                result.problems.append(Problem(
+                    entry, 1, Severity.ERROR, "outside-language-folder",
+                    f"article is not in a language folder; move it to {root.name}/<lang>/ "
+                    f"(one of: {', '.join(languages)})"))
+            continue
+        if entry.name not in languages:
+            for path in _markdown_files(entry):
+                result.problems.append(Problem(
+                    path, 1, Severity.ERROR, "unknown-language",
+                    f"unknown language folder '{entry.name}'; use one of {', '.join(languages)} "
+                    "or add the language to the KB_LANGUAGES setting"))
+            continue
+        for path in _markdown_files(entry):
+            _load_one(result, path, entry.name, seen, link_template)
+    return result
+
+
+def _load_one(result: ArticleSet, path: Path, lang: str, seen: dict[tuple[str, str], Path],
+              link_template: str) -> None:
+    slug = path.stem.lower()
+    if not SLUG_PATTERN.match(slug):
+        result.problems.append(Problem(
+            path, 1, Severity.ERROR, "bad-slug",
+            f"file name '{path.name}' is not a valid slug; rename it to lowercase letters, digits "
+            "and hyphens, e.g. reset-password.md (the name is the article's address)"))
+        return
+    if (lang, slug) in seen:
+        result.problems.append(Problem(
+            path, 1, Severity.ERROR, "duplicate-slug",
+            f"slug '{slug}' is already used by {seen[(lang, slug)]}; rename one of the two files"))
+        return
+    seen[(lang, slug)] = path
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        result.problems.append(Problem(
+            path, 1, Severity.ERROR, "unreadable",
+            f"cannot read the file ({exc.strerror or exc}); check that it exists and that you "
+            "have permission to read it"))
+        return
+    try:
+        article, warnings = parse_article(path, lang, data, link_template)
+    except ArticleError as exc:
+        result.problems.append(exc.problem)
+        return
+    result.articles.append(article)
+    result.problems.extend(warnings)
