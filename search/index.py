@@ -1,0 +1,198 @@
+"""The search index: documents, their vectors and keyword indexes, saved as a directory of parts.
+
+On disk an index is a folder with `manifest.json` (model, dimension, index type, article hashes,
+build time, library versions), `documents.jsonl` and two FAISS files. Builds are written aside
+and published by atomically repointing a symlink, so a reader never sees half an index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.document import Document
+from search.embedder import Embedder
+from search.keyword import KeywordIndex
+from search.vector_index import FLAT, VectorIndex
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DOCUMENTS = "documents.jsonl"
+CHUNK_VECTORS = "chunk_vectors.faiss"
+ARTICLE_VECTORS = "article_vectors.faiss"
+DEFAULT_HNSW_THRESHOLD = 50_000
+
+
+class UnusableIndexError(RuntimeError):
+    """An index that cannot be used; the message says what to run."""
+
+
+class IndexMismatchError(UnusableIndexError):
+    """The index was built with another model than the one configured."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for `kb index` to print."""
+
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    index_kind: str = FLAT
+    path: Path | None = None
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s",
+                    "scikit-learn"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+@dataclass
+class SearchIndex:
+    """Everything needed to score documents for a query, held in memory."""
+
+    documents: list[Document]
+    chunk_vectors: VectorIndex
+    article_vectors: VectorIndex
+    chunk_owner: np.ndarray  # document position of every chunk
+    manifest: dict[str, Any]
+    keyword: dict[str, KeywordIndex] = field(default_factory=dict)
+    positions_by_lang: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.keyword:
+            self._build_keyword()
+
+    def _build_keyword(self) -> None:
+        for lang in sorted({d.lang for d in self.documents}):
+            positions = np.array([i for i, d in enumerate(self.documents) if d.lang == lang])
+            self.positions_by_lang[lang] = positions
+            self.keyword[lang] = KeywordIndex([self.documents[i].keyword_text for i in positions],
+                                              lang)
+
+    @property
+    def model(self) -> str:
+        return str(self.manifest["model"])
+
+    @classmethod
+    def build(cls, documents: Sequence[Document], embedder: Embedder,
+              hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD,
+              progress: Callable[[int, int], None] | None = None) -> SearchIndex:
+        """Embed chunks and articles (in batches, reporting progress) and build all parts."""
+        documents = list(documents)
+        chunks = [c for d in documents for c in d.chunks]
+        owner = np.array([i for i, d in enumerate(documents) for _ in d.chunks], dtype=np.int64)
+        texts = [c.embed_text for c in chunks] + [d.embed_text for d in documents]
+        vectors = []
+        batch = 256
+        for start in range(0, len(texts), batch):
+            vectors.append(embedder.encode_documents(texts[start:start + batch]))
+            if progress:
+                progress(min(start + batch, len(texts)), len(texts))
+        all_vectors = (np.vstack(vectors) if vectors
+                       else np.zeros((0, embedder.dimension), dtype=np.float32))
+        chunk_index = VectorIndex.for_size(embedder.dimension, len(chunks), hnsw_threshold)
+        chunk_index.add(all_vectors[: len(chunks)])
+        article_index = VectorIndex.for_size(embedder.dimension, len(documents), hnsw_threshold)
+        article_index.add(all_vectors[len(chunks):])
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "model": embedder.name,
+            "dimension": embedder.dimension,
+            "index_kind": {"chunks": chunk_index.kind, "articles": article_index.kind},
+            "hnsw_threshold": hnsw_threshold,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "articles": {d.id: d.hash for d in documents},
+            "counts": {lang: sum(1 for d in documents if d.lang == lang)
+                       for lang in sorted({d.lang for d in documents})},
+            "chunks": len(chunks),
+            "versions": _versions(),
+        }
+        return cls(documents, chunk_index, article_index, owner, manifest)
+
+    def save(self, path: Path) -> None:
+        """Write all parts into `path` (a new, empty folder)."""
+        path.mkdir(parents=True, exist_ok=False)
+        with open(path / DOCUMENTS, "w", encoding="utf-8") as out:
+            for document in self.documents:
+                out.write(json.dumps(document.to_dict(), ensure_ascii=False) + "\n")
+        self.chunk_vectors.save(path / CHUNK_VECTORS)
+        self.article_vectors.save(path / ARTICLE_VECTORS)
+        # The manifest goes last: a folder without one is an unfinished build.
+        tmp = path / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path / MANIFEST)
+
+    @classmethod
+    def load(cls, path: Path, expected_model: str | None = None) -> SearchIndex:
+        """Load a saved index, refusing one built with another model than `expected_model`."""
+        manifest_path = path / MANIFEST
+        if not manifest_path.is_file():
+            raise UnusableIndexError(f"no search index at {path} (missing {MANIFEST}); "
+                              "build one with: kb index")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UnusableIndexError(f"the index manifest {manifest_path} is unreadable ({exc}); "
+                              "rebuild with: kb index") from None
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise UnusableIndexError(f"the index at {path} has format {manifest.get('format_version')}, "
+                              f"this version reads {FORMAT_VERSION}; rebuild with: kb index")
+        if expected_model is not None and manifest.get("model") != expected_model:
+            raise IndexMismatchError(
+                f"the index at {path} was built with the model '{manifest.get('model')}', but the "
+                f"configured model (KB_MODEL) is '{expected_model}'; vectors of different models "
+                "cannot be compared. Rebuild with: kb index (or set KB_MODEL back)")
+        try:
+            documents = [Document.from_dict(json.loads(line)) for line in
+                         (path / DOCUMENTS).read_text(encoding="utf-8").splitlines() if line]
+            kinds = manifest["index_kind"]
+            chunk_index = VectorIndex.load(path / CHUNK_VECTORS, kinds["chunks"])
+            article_index = VectorIndex.load(path / ARTICLE_VECTORS, kinds["articles"])
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise UnusableIndexError(f"the index at {path} is damaged ({type(exc).__name__}: {exc}); "
+                              "rebuild with: kb index") from None
+        owner = np.array([i for i, d in enumerate(documents) for _ in d.chunks], dtype=np.int64)
+        if len(owner) != len(chunk_index) or len(documents) != len(article_index):
+            raise UnusableIndexError(f"the index at {path} is inconsistent (vector counts do not match "
+                              "the documents); rebuild with: kb index")
+        return cls(documents, chunk_index, article_index, owner, manifest)
+
+
+def publish_index(index: SearchIndex, link: Path, keep: int = 2) -> Path:
+    """Save `index` beside `link` and atomically point `link` at it; old builds are pruned."""
+    builds = link.parent / f"{link.name}-builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = builds / f"{stamp}-{uuid.uuid4().hex[:8]}"
+    index.save(target)
+    if link.exists() and not link.is_symlink():
+        raise UnusableIndexError(f"{link} exists and is not an index link; move it away and run again")
+    tmp_link = link.parent / f".{link.name}.{uuid.uuid4().hex[:8]}"
+    tmp_link.symlink_to(os.path.relpath(target, link.parent))
+    os.replace(tmp_link, link)  # atomic: readers see the old index or the new one, never neither
+    finished = sorted((p for p in builds.iterdir() if (p / MANIFEST).is_file()), reverse=True)
+    for old in finished[keep:]:
+        if old.resolve() != target.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+    return target

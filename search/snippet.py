@@ -1,0 +1,40 @@
+"""A short excerpt of the best chunk with the query's words marked, safe to put into HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from search.text import stem_tokens
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _stem(word: str, lang: str) -> str:
+    stems = stem_tokens(word, lang, drop_stopwords=False)
+    return stems[0] if stems else ""
+
+
+def highlight(text: str, query: str, lang: str, max_chars: int = 220) -> str:
+    """HTML-escaped excerpt around the first matching word, matching words wrapped in <mark>."""
+    wanted = set(stem_tokens(query, lang, drop_stopwords=True))
+    words = list(_WORD.finditer(text))
+    hits = [m for m in words if _stem(m.group(), lang) in wanted]
+    start = 0
+    if hits and hits[0].start() > max_chars // 3:
+        start = text.rfind(" ", 0, hits[0].start() - max_chars // 4) + 1
+    end = len(text)
+    if end - start > max_chars:
+        end = text.rfind(" ", start, start + max_chars)
+        end = end if end > start else start + max_chars
+    out: list[str] = ["…" if start > 0 else ""]
+    cursor = start
+    for match in hits:
+        if match.start() < start or match.end() > end:
+            continue
+        out.append(html.escape(text[cursor:match.start()]))
+        out.append(f"<mark>{html.escape(match.group())}</mark>")
+        cursor = match.end()
+    out.append(html.escape(text[cursor:end]))
+    out.append("…" if end < len(text) else "")
+    return "".join(out)

@@ -1,0 +1,51 @@
+"""Text normalization and tokenization shared by keyword search, snippets and evaluation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s import stopwords as bm25s_stopwords
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+SNOWBALL_NAMES = {"en": "english", "sv": "swedish", "ru": "russian", "de": "german",
+                  "fr": "french", "es": "spanish", "fi": "finnish", "no": "norwegian",
+                  "da": "danish", "nl": "dutch", "it": "italian", "pt": "portuguese"}
+_STOPWORDS = {"en": bm25s_stopwords.STOPWORDS_EN, "sv": bm25s_stopwords.STOPWORDS_SWEDISH,
+              "ru": bm25s_stopwords.STOPWORDS_RUSSIAN}
+
+
+def normalize(text: str) -> str:
+    """NFC, lower case, Russian `ё` as `е`. Swedish `å ä ö` stay distinct letters (they are)."""
+    text = unicodedata.normalize("NFC", text).lower()
+    return text.replace("ё", "е")
+
+
+def words(text: str) -> list[str]:
+    """Normalized word tokens."""
+    return _TOKEN.findall(normalize(text))
+
+
+@lru_cache(maxsize=None)
+def _stemmer(lang: str) -> Stemmer.Stemmer | None:
+    name = SNOWBALL_NAMES.get(lang)
+    return Stemmer.Stemmer(name) if name else None
+
+
+@lru_cache(maxsize=None)
+def stopwords(lang: str) -> frozenset[str]:
+    return frozenset(normalize(w) for w in _STOPWORDS.get(lang, ()))
+
+
+def stem_tokens(text: str, lang: str, drop_stopwords: bool = True) -> list[str]:
+    """Snowball-stemmed tokens for BM25; stopwords dropped unless that would leave nothing."""
+    tokens = words(text)
+    if drop_stopwords:
+        stop = stopwords(lang)
+        kept = [t for t in tokens if t not in stop]
+        tokens = kept or tokens
+    stemmer = _stemmer(lang)
+    return stemmer.stemWords(tokens) if stemmer else tokens

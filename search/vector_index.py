@@ -1,0 +1,67 @@
+"""Inner-product vector search with FAISS: exact for small knowledge bases, HNSW above a threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+FLAT = "flat"
+HNSW = "hnsw"
+
+
+class VectorIndex:
+    """Normalized vectors in a FAISS index; `scores` gives a score for every vector."""
+
+    def __init__(self, dimension: int, kind: str = FLAT, hnsw_neighbors: int = 32):
+        self.dimension = dimension
+        self.kind = kind
+        if kind == FLAT:
+            self._index: faiss.Index = faiss.IndexFlatIP(dimension)
+        elif kind == HNSW:
+            self._index = faiss.IndexHNSWFlat(dimension, hnsw_neighbors, faiss.METRIC_INNER_PRODUCT)
+            self._index.hnsw.efSearch = 128
+        else:
+            raise ValueError(f"unknown index kind {kind!r}; use {FLAT!r} or {HNSW!r}")
+
+    @classmethod
+    def for_size(cls, dimension: int, size: int, hnsw_threshold: int) -> VectorIndex:
+        """Exact search below `hnsw_threshold` vectors, approximate (HNSW) from there on."""
+        return cls(dimension, HNSW if size >= hnsw_threshold else FLAT)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, vectors: np.ndarray) -> None:
+        if len(vectors):
+            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, positions) for one query vector."""
+        k = min(k, len(self))
+        if k == 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        scores, ids = self._index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def scores(self, query: np.ndarray, k: int = 256, floor: float = -1.0) -> np.ndarray:
+        """A score per stored vector: exact for flat indexes; HNSW fills the unretrieved with `floor`."""
+        out = np.full(len(self), floor, dtype=np.float32)
+        scores, ids = self.search(query, len(self) if self.kind == FLAT else k)
+        out[ids] = scores
+        return out
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, kind: str) -> VectorIndex:
+        index = cls.__new__(cls)
+        index._index = faiss.read_index(str(path))
+        index.dimension = int(index._index.d)
+        index.kind = kind
+        if kind == HNSW:
+            faiss.downcast_index(index._index).hnsw.efSearch = 128
+        return index
