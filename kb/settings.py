@@ -68,6 +68,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_DIR", "", "Embedding cache folder; default `<INSTANCE_PATH>/cache`."),
     Setting("HNSW_THRESHOLD", 50000, "From this many vectors on, use an approximate HNSW index "
             "instead of exact search.", int),
+    Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on."),
+    Setting("WORKERS", 2, "Number of gunicorn worker processes.", int),
     Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "
             "index, caches. Keep it out of git."),
 )

@@ -33,10 +33,10 @@ class AbstainRule:
 
 # Calibrated on the off-topic and answerable queries of the deflection dev set (README).
 DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
-    "en": AbstainRule(min_dense=0.40, min_chargram=0.16),
-    "sv": AbstainRule(min_dense=0.60, min_chargram=0.15),
-    "ru": AbstainRule(min_dense=0.60, min_chargram=0.13),
-    "default": AbstainRule(min_dense=0.45, min_chargram=0.15),
+    "en": AbstainRule(min_dense=0.38, min_chargram=0.14),
+    "sv": AbstainRule(min_dense=0.56, min_chargram=0.12),
+    "ru": AbstainRule(min_dense=0.48, min_chargram=0.14),
+    "default": AbstainRule(min_dense=0.45, min_chargram=0.14),
 }
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -146,6 +145,9 @@ class SearchIndex:
     @classmethod
     def load(cls, path: Path, expected_model: str | None = None) -> SearchIndex:
         """Load a saved index, refusing one built with another model than `expected_model`."""
+        # Resolve the link once: every part must come from the same build even if a new one
+        # is published while we read.
+        path = path.resolve()
         manifest_path = path / MANIFEST
         if not manifest_path.is_file():
             raise UnusableIndexError(f"no search index at {path} (missing {MANIFEST}); "
@@ -183,7 +185,8 @@ def publish_index(index: SearchIndex, link: Path, keep: int = 2) -> Path:
     """Save `index` beside `link` and atomically point `link` at it; old builds are pruned."""
     builds = link.parent / f"{link.name}-builds"
     builds.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    # Names sort by build time (to the microsecond), so pruning keeps the newest builds.
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     target = builds / f"{stamp}-{uuid.uuid4().hex[:8]}"
     index.save(target)
     if link.exists() and not link.is_symlink():

@@ -14,7 +14,7 @@ from functools import lru_cache
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
 # Below this confidence, the text alone does not decide and a hint wins.
-CLEAR_EVIDENCE = 0.80
+CLEAR_EVIDENCE = 0.90
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 

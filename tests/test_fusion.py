@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import numpy as np
+
+from search.fusion import Weights, fuse, weights_for, zscore
+
+TABLE = {"en": Weights(4, 1, 0), "sv": Weights(0, 1, 2), "cross": Weights(1, 0, 0),
+         "default": Weights(1, 1, 1)}
+
+
+def test_zscore_centres_and_scales() -> None:
+    z = zscore(np.array([1.0, 2.0, 3.0]))
+    assert np.allclose(z.mean(), 0) and np.allclose(z.std(), 1)
+    assert np.array_equal(zscore(np.array([5.0, 5.0])), np.zeros(2))
+
+
+def test_weights_depend_on_language_pair() -> None:
+    assert weights_for("en", "en", TABLE) == Weights(4, 1, 0)
+    assert weights_for("sv", "en", TABLE) == Weights(1, 0, 0)
+    assert weights_for("ru", "ru", TABLE) == Weights(1, 1, 1)
+
+
+def test_fuse_uses_the_query_language_weights() -> None:
+    dense = np.array([0.9, 0.1, 0.5])
+    bm25 = np.array([0.0, 5.0, 1.0])
+    chars = np.array([0.0, 0.2, 0.9])
+    langs = np.array(["en", "en", "en"])
+    # English trusts the dense signal most; Swedish leans on keywords and character n-grams.
+    assert int(np.argmax(fuse(dense, bm25, chars, langs, "en", TABLE))) == 0
+    langs_sv = np.array(["sv", "sv", "sv"])
+    assert int(np.argmax(fuse(dense, bm25, chars, langs_sv, "sv", TABLE))) in (1, 2)
+    assert int(np.argmax(fuse(dense, bm25, chars, langs_sv, "sv", TABLE))) != 0
