@@ -14,6 +14,7 @@ from search.embedder import Embedder
 from search.fusion import DEFAULT_WEIGHTS, Weights, fuse
 from search.index import SearchIndex
 from search.language import LanguageGuess, identify_language
+from search.repair import Repair, repair_query
 from search.snippet import highlight
 from search.text import stem_tokens
 
@@ -26,16 +27,17 @@ class AbstainRule:
 
     min_dense: float
     min_chargram: float
+    min_bm25: float = float("inf")
 
-    def keeps(self, dense: float, chargram: float) -> bool:
-        return dense >= self.min_dense or chargram >= self.min_chargram
+    def keeps(self, dense: float, chargram: float, bm25: float = 0.0) -> bool:
+        return dense >= self.min_dense or chargram >= self.min_chargram or bm25 >= self.min_bm25
 
 
 # Calibrated on the off-topic and answerable queries of the deflection dev set (README).
 DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     "en": AbstainRule(min_dense=0.38, min_chargram=0.14),
     "sv": AbstainRule(min_dense=0.56, min_chargram=0.12),
-    "ru": AbstainRule(min_dense=0.48, min_chargram=0.14),
+    "ru": AbstainRule(min_dense=0.48, min_chargram=0.14, min_bm25=2.0),
     "default": AbstainRule(min_dense=0.45, min_chargram=0.14),
 }
 
@@ -78,6 +80,7 @@ class SearchResponse:
     results: list[Result]
     abstained: bool
     took_ms: float
+    repaired_query: str | None = None  # "Showing results for …" when the input was repaired
 
 
 class SearchEngine:
@@ -132,7 +135,11 @@ class SearchEngine:
         """Rank articles for `query`. `lang` is a hint unless `trust_lang`; `pool` restricts."""
         started = time.perf_counter()
         query = query.strip()[:MAX_QUERY_CHARS]
-        if trust_lang and lang:
+        repair = None if trust_lang else self.repair(query)
+        if repair is not None:
+            query = repair.text
+            guess = LanguageGuess(repair.lang, 1.0, repair.kind)
+        elif trust_lang and lang:
             guess = LanguageGuess(lang, 1.0, "given")
         else:
             guess = self.identify(query, [h for h in (lang, *hints) if h])
@@ -159,10 +166,19 @@ class SearchEngine:
         if self.config.abstain is not None and results:
             rule = self.config.abstain.get(guess.lang, self.config.abstain["default"])
             best = results[0].signals
-            if not rule.keeps(best["dense"], best["chargram"]):
+            if not rule.keeps(best["dense"], best["chargram"], best["bm25"]):
                 results, abstained = [], True
         return SearchResponse(query, guess.lang, guess.reason, results, abstained,
-                              (time.perf_counter() - started) * 1000)
+                              (time.perf_counter() - started) * 1000,
+                              repair.text if repair else None)
+
+    def repair(self, query: str) -> Repair | None:
+        """Russian typed on an English layout or in Latin letters, read as Russian."""
+        keyword = self.index.keyword
+        if "ru" not in keyword:
+            return None
+        latin = tuple(lang for lang in keyword if lang != "ru")
+        return repair_query(query, lambda text, lang: keyword[lang].known_share(text), latin)
 
     def _result(self, position: int, score: float, query_lang: str, query: str,
                 raw: dict[str, np.ndarray]) -> Result:

@@ -28,7 +28,7 @@ class Weights:
 DEFAULT_WEIGHTS: Mapping[str, Weights] = {
     "en": Weights(dense=4.0, bm25=1.0, chargram=0.25),
     "sv": Weights(dense=0.5, bm25=1.0, chargram=1.5),
-    "ru": Weights(dense=1.0, bm25=1.0, chargram=1.5),
+    "ru": Weights(dense=0.5, bm25=1.0, chargram=3.0),
     "cross": Weights(dense=1.0, bm25=1.0, chargram=1.0),
     "default": Weights(dense=1.0, bm25=1.0, chargram=1.0),
 }

@@ -28,6 +28,14 @@ class KeywordIndex:
                                       preprocessor=normalize, min_df=1)
         self._char_matrix = self._chars.fit_transform(texts) if texts else None
 
+    def known_share(self, text: str) -> float:
+        """Share of the text's words (stems) that occur in this language's articles."""
+        stems = stem_tokens(text, self.lang, drop_stopwords=False)
+        if not stems:
+            return 0.0
+        vocabulary = self._bm25.vocab_dict
+        return sum(1 for s in stems if s in vocabulary) / len(stems)
+
     def bm25(self, query: str) -> np.ndarray:
         """BM25 score of every document (0 where no stem is shared)."""
         tokens = stem_tokens(query, self.lang)

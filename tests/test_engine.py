@@ -99,3 +99,14 @@ def test_empty_and_huge_queries(engine: SearchEngine) -> None:
     response = engine.search("password " * 5000)
     assert len(response.query) <= 1000
     assert response.results[0].slug == "reset-password"
+
+
+def test_russian_typed_on_english_layout_is_repaired(engine: SearchEngine) -> None:
+    response = engine.search("pf,skf gfhjkm")  # «забыла пароль» with the layout left on English
+    assert response.repaired_query == "забыла пароль"
+    assert response.lang == "ru"
+    assert response.results[0].id == "ru/reset-password"
+
+
+def test_plain_english_is_not_repaired(engine: SearchEngine) -> None:
+    assert engine.search("forgot password").repaired_query is None

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from search.repair import from_english_layout, from_translit, repair_query
+
+RU_WORDS = {"не", "работает", "промокод", "забыла", "пароль", "войти", "могу", "где", "заказ"}
+
+
+def known(text: str, lang: str) -> float:
+    words = text.lower().replace(",", " ").split()
+    if not words:
+        return 0.0
+    vocabulary = RU_WORDS if lang == "ru" else {"my", "password", "not", "working", "promo"}
+    # A crude stem match, like Snowball would give: the first five letters.
+    stems = {w[:5] for w in vocabulary}
+    return sum(1 for w in words if w[:5] in stems) / len(words)
+
+
+def test_english_layout_becomes_russian() -> None:
+    assert from_english_layout("yt hf,jnftn ghjvjrjl") == "не работает промокод"
+
+
+def test_translit_becomes_cyrillic() -> None:
+    assert from_translit("zabyla parol ne mogu") == "забыла парол не могу"
+    assert from_translit("gde moi zakaz") == "где мои заказ"
+
+
+def test_repair_keeps_the_reading_the_vocabulary_knows() -> None:
+    layout = repair_query("yt hf,jnftn ghjvjrjl", known, ("en",))
+    assert layout is not None and (layout.text, layout.kind) == ("не работает промокод",
+                                                                 "keyboard-layout")
+    translit = repair_query("zabyla parol ne mogu voiti", known, ("en",))
+    assert translit is not None and translit.kind == "transliteration"
+    assert translit.text.startswith("забыла парол")
+
+
+def test_real_english_and_cyrillic_are_left_alone() -> None:
+    assert repair_query("my password is not working", known, ("en",)) is None
+    assert repair_query("не работает промокод", known, ("en",)) is None
+    assert repair_query("12345", known, ("en",)) is None
