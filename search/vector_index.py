@@ -53,6 +53,11 @@ class VectorIndex:
         out[ids] = scores
         return out
 
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors at these positions."""
+        return np.stack([self._index.reconstruct(int(p)) for p in positions]) if len(positions) \
+            else np.zeros((0, self.dimension), dtype=np.float32)
+
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 
