@@ -99,12 +99,18 @@ class SearchEngine:
         self._slug_langs: dict[str, set[str]] = {}
         for d in docs:
             self._slug_langs.setdefault(d.slug, set()).add(d.lang)
+        self._served: dict[str, np.ndarray] = {}
+        self._chunks_of: list[np.ndarray] = []
+        starts = np.searchsorted(index.chunk_owner, np.arange(len(docs) + 1))
+        self._chunks_of = [np.arange(starts[i], starts[i + 1]) for i in range(len(docs))]
 
     def identify(self, query: str, hints: Sequence[str] = ()) -> LanguageGuess:
         return identify_language(query, self.languages, hints, default=self.languages[0])
 
     def served_pool(self, lang: str) -> np.ndarray:
         """Articles a customer of `lang` may see: their language, else the best other version."""
+        if lang in self._served:
+            return self._served[lang].copy()
         order = [lang, *self.config.fallback_languages,
                  *(other for other in self.languages if other != lang)]
         keep = np.zeros(len(self.index.documents), dtype=bool)
@@ -112,7 +118,8 @@ class SearchEngine:
             available = self._slug_langs[doc.slug]
             chosen = next((candidate for candidate in order if candidate in available), doc.lang)
             keep[i] = doc.lang == chosen
-        return keep
+        self._served[lang] = keep
+        return keep.copy()
 
     def signals(self, query: str, query_vector: np.ndarray) -> dict[str, np.ndarray]:
         """Raw per-document signals: dense cosine (best chunk + whole article), BM25, char n-grams."""
@@ -199,7 +206,7 @@ class SearchEngine:
     def _result(self, position: int, score: float, query_lang: str, query: str,
                 raw: dict[str, np.ndarray]) -> Result:
         doc = self.index.documents[position]
-        chunk_positions = np.flatnonzero(self.index.chunk_owner == position)
+        chunk_positions = self._chunks_of[position]
         query_stems = set(stem_tokens(query, doc.lang))
         best, best_value = 0, -np.inf
         for offset, chunk_position in enumerate(chunk_positions):

@@ -55,7 +55,10 @@ def weights_for(query_lang: str, doc_lang: str, table: Mapping[str, Weights]) ->
 def feedback_weights(doc_langs: np.ndarray, query_lang: str,
                      table: Mapping[str, Weights] = DEFAULT_WEIGHTS) -> np.ndarray:
     """Per-candidate weight of the pseudo-relevance feedback score."""
-    return np.array([weights_for(query_lang, str(lang), table).feedback for lang in doc_langs])
+    out = np.zeros(len(doc_langs), dtype=np.float64)
+    for lang in np.unique(doc_langs):
+        out[doc_langs == lang] = weights_for(query_lang, str(lang), table).feedback
+    return out
 
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, chargram: np.ndarray, doc_langs: np.ndarray,

@@ -75,19 +75,22 @@ class SearchIndex:
     article_vectors: VectorIndex
     chunk_owner: np.ndarray  # document position of every chunk
     manifest: dict[str, Any]
-    keyword: dict[str, KeywordIndex] = field(default_factory=dict)
     positions_by_lang: dict[str, np.ndarray] = field(default_factory=dict)
+    _keyword: dict[str, KeywordIndex] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.keyword:
-            self._build_keyword()
-
-    def _build_keyword(self) -> None:
         for lang in sorted({d.lang for d in self.documents}):
-            positions = np.array([i for i, d in enumerate(self.documents) if d.lang == lang])
-            self.positions_by_lang[lang] = positions
-            self.keyword[lang] = KeywordIndex([self.documents[i].keyword_text for i in positions],
-                                              lang)
+            self.positions_by_lang[lang] = np.array(
+                [i for i, d in enumerate(self.documents) if d.lang == lang])
+
+    @property
+    def keyword(self) -> dict[str, KeywordIndex]:
+        """Keyword indexes per language, built on first use (a build for saving never needs them)."""
+        if not self._keyword:
+            for lang, positions in self.positions_by_lang.items():
+                self._keyword[lang] = KeywordIndex(
+                    [self.documents[i].keyword_text for i in positions], lang)
+        return self._keyword
 
     @property
     def model(self) -> str:

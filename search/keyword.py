@@ -26,7 +26,8 @@ class KeywordIndex:
         # Character 3-5-grams inside word boundaries match misspelled and inflected words.
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
                                       preprocessor=normalize, min_df=1)
-        self._char_matrix = self._chars.fit_transform(texts) if texts else None
+        # Column-compressed, so a query touches only the columns of its own n-grams.
+        self._char_matrix = self._chars.fit_transform(texts).tocsc() if texts else None
 
     def known_share(self, text: str) -> float:
         """Share of the text's words (stems) that occur in this language's articles."""
@@ -48,4 +49,8 @@ class KeywordIndex:
         if self._char_matrix is None:
             return np.zeros(self.size, dtype=np.float32)
         vector = self._chars.transform([query])
-        return np.asarray((self._char_matrix @ vector.T).toarray().ravel(), dtype=np.float32)
+        columns, weights = vector.indices, vector.data
+        if columns.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        scores = self._char_matrix[:, columns] @ weights
+        return np.asarray(scores, dtype=np.float32).ravel()
