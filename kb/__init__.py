@@ -2,25 +2,74 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
 
+from kb.admin_api import Reindex
+from kb.db import Database
 from kb.errors import register_error_handlers
+from kb.live_index import LiveIndex
+from kb.outbox import BackgroundSender
+from kb.security import init_security
 from kb.settings import load_settings
+
+API_PREFIX = "/api/v1"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the instance config file, then KB_* variables, then tests."""
     settings = load_settings(overrides=test_config)
     instance_path = Path(settings["INSTANCE_PATH"]).resolve()
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app = Flask(__name__, instance_path=str(instance_path))
     app.config.update(settings)
+    app.config.update(
+        MAX_CONTENT_LENGTH=int(settings["MAX_BODY_BYTES"]),
+        JSON_SORT_KEYS=False,
+        API_TITLE="Driftbox Help API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
     instance_path.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    database = Database(settings["DATABASE_URL"])
+    if settings["AUTO_MIGRATE"]:
+        database.upgrade()
+    app.extensions["kb_db"] = database
+    app.extensions["kb_outbox"] = BackgroundSender(
+        database, settings["WEBHOOK_URL"], float(settings["WEBHOOK_TIMEOUT"]),
+        float(settings["OUTBOX_INTERVAL"]))
+    live = LiveIndex(settings)
+    live.load_now()
+    app.extensions["kb_live_index"] = live
+    app.extensions["kb_reindex"] = Reindex()
+
+    api = Api(app)
+    from kb import admin_api, articles_api, events_api, feedback_api, health, search_api, \
+        tickets_api
+
+    for module in (search_api, articles_api, feedback_api, tickets_api, events_api, health,
+                   admin_api):
+        api.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    init_security(app)
+    # After flask-smorest's own handlers, so every error takes our one shape.
     register_error_handlers(app)
 
-    from kb import health
+    @app.before_request
+    def start_outbox_sender() -> None:
+        app.extensions["kb_outbox"].ensure_running()
 
-    app.register_blueprint(health.bp, url_prefix="/api/v1")
+    @app.get("/")
+    def index() -> ResponseReturnValue:
+        return jsonify({"service": "Driftbox Help API", "api": API_PREFIX,
+                        "openapi": f"{API_PREFIX}/openapi.json",
+                        "health": f"{API_PREFIX}/health"})
+
     return app

@@ -233,3 +233,73 @@ def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool) -
         click.echo(f"{name:40s}{value:.3f}")
     click.echo(f"model: {report.model}; latency p50 {report.latency_ms.get('p50', 0):.1f} ms, "
                f"p95 {report.latency_ms.get('p95', 0):.1f} ms")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply every pending schema migration."""
+    from kb.db import Database
+
+    database = Database(ctx.settings["DATABASE_URL"])
+    try:
+        database.upgrade()
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; the message is what matters
+        raise click.ClickException(f"cannot migrate {database.engine.url!r}: {exc}") from None
+    click.echo(f"database schema is up to date ({database.engine.url.render_as_string()})")
+
+
+@main.group()
+def tickets() -> None:
+    """Customers' tickets and their delivery to the help desk."""
+
+
+@tickets.command("list")
+@click.option("--undelivered", is_flag=True, help="Only tickets not yet delivered.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@pass_context
+def tickets_list(ctx: Context, undelivered: bool, limit: int) -> None:
+    """Newest tickets with their delivery state."""
+    from sqlalchemy import select
+
+    from kb.db import Database
+    from kb.models import OutboxItem, Ticket
+
+    database = Database(ctx.settings["DATABASE_URL"])
+    with database.session() as session:
+        query = select(Ticket, OutboxItem).join(OutboxItem, isouter=True)
+        if undelivered:
+            query = query.where(OutboxItem.delivered_at.is_(None))
+        rows = list(session.execute(query.order_by(Ticket.id.desc()).limit(limit)))
+    for ticket, item in rows:
+        state = (f"delivered {item.delivered_at:%Y-%m-%d %H:%M}" if item and item.delivered_at
+                 else f"waiting ({item.attempts if item else 0} attempts"
+                      f"{'; ' + item.last_error[:60] if item and item.last_error else ''})")
+        click.echo(f"#{ticket.id} {ticket.created_at:%Y-%m-%d %H:%M} [{ticket.lang}] "
+                   f"{ticket.subject[:50]!r} - {state}")
+    if not rows:
+        click.echo("no tickets")
+
+
+@tickets.command("send")
+@click.option("--all", "send_all", is_flag=True,
+              help="Send every undelivered ticket now, even those waiting for their next retry.")
+@pass_context
+def tickets_send(ctx: Context, send_all: bool) -> None:
+    """Deliver waiting tickets to the help desk webhook (KB_WEBHOOK_URL)."""
+    from kb.db import Database
+    from kb.outbox import deliver_due
+
+    url = ctx.settings["WEBHOOK_URL"]
+    if not url:
+        raise click.ClickException("KB_WEBHOOK_URL is not set: there is nowhere to send tickets")
+    report = deliver_due(Database(ctx.settings["DATABASE_URL"]), url,
+                         float(ctx.settings["WEBHOOK_TIMEOUT"]), send_all=send_all)
+    click.echo(f"delivered {report.delivered}, failed {report.failed} (failed ones are retried "
+               "later)")
+    sys.exit(1 if report.failed else 0)

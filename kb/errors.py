@@ -1,12 +1,25 @@
-"""One JSON error shape for every error: `{"error": {"code", "message", "details"}}`."""
+"""One JSON error shape for every error: `{"error": {"code", "message", "details"}}`.
+
+Never an HTML page and never a stack trace: unexpected errors are logged and answered with a
+generic 500 in the same shape.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class ServiceUnavailable(HTTPException):
+    """The service cannot answer this yet (no index, database down); try again later."""
+
+    code = 503
+
+    def __init__(self, description: str):
+        super().__init__(description=description)
 
 
 def error_response(status: int, code: str, message: str,
@@ -17,13 +30,29 @@ def error_response(status: int, code: str, message: str,
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
-    code = (exc.name or "error").lower().replace(" ", "_")
-    response = error_response(exc.code or 500, code, exc.description or exc.name)
+    status = exc.code or 500
+    details: dict[str, Any] = {}
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict) and "messages" in data:
+        # Request validation (webargs/marshmallow): name every bad field and what is wrong.
+        status = 400
+        details = {"fields": data["messages"]}
+        message = "the request has invalid or unknown fields; see details.fields"
+        code = "invalid_request"
+    else:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = exc.description or exc.name or "error"
+    response = error_response(status, code, message, details)
+    headers = exc.get_headers() if hasattr(exc, "get_headers") else []
+    extra = {k: v for k, v in headers if k.lower() in ("retry-after", "www-authenticate", "allow")}
+    if extra:
+        body, status_code = response  # type: ignore[misc]
+        return body, status_code, extra
     return response
 
 
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
-    # Never a stack trace to the client; the traceback goes to the log via Flask's logger.
+    current_app.logger.exception("unexpected error")
     return error_response(500, "internal_server_error", InternalServerError.description)
 
 

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
+from flask.views import MethodView
+from flask_smorest import Blueprint
 
-from search.collection import load_articles
+from kb.errors import error_response
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, description="Service health")
 
 
-@bp.get("/health")
-def health() -> ResponseReturnValue:
-    settings = current_app.config
-    articles = load_articles(Path(settings["ARTICLES_DIR"]),
-                             settings["LANGUAGES"])
-    counts = Counter(a.lang for a in articles.published())
-    return jsonify({"status": "ok", "articles": {lang: counts.get(lang, 0)
-                                                 for lang in settings["LANGUAGES"]}})
+@bp.route("/health")
+class Health(MethodView):
+    def get(self) -> ResponseReturnValue:
+        """Model, index build time, articles per language, database reachability."""
+        live = current_app.extensions["kb_live_index"]
+        snapshot = live.current()
+        database = current_app.extensions["kb_db"].reachable()
+        body: dict[str, object] = {"database": "ok" if database else "unreachable"}
+        if snapshot is not None:
+            manifest = snapshot.engine.index.manifest
+            counts = Counter(d.lang for d in snapshot.engine.index.documents)
+            body.update({"model": manifest["model"], "index_built_at": manifest["built_at"],
+                         "articles": {lang: counts.get(lang, 0)
+                                      for lang in current_app.config["LANGUAGES"]}})
+        else:
+            body["index"] = live.error or "not loaded"
+        if snapshot is None or not database:
+            return error_response(503, "unhealthy", "the service cannot answer fully", body)
+        return jsonify({"status": "ok", **body})

@@ -68,6 +68,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_DIR", "", "Embedding cache folder; default `<INSTANCE_PATH>/cache`."),
     Setting("HNSW_THRESHOLD", 50000, "From this many vectors on, use an approximate HNSW index "
             "instead of exact search.", int),
+    Setting("DATABASE_URL", "", "SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db; "
+            "default: SQLite file `<INSTANCE_PATH>/kb.sqlite3`."),
+    Setting("AUTO_MIGRATE", True, "Bring the database schema up to date when the app starts "
+            "(otherwise run `kb db upgrade`).", _parse_bool),
+    Setting("ADMIN_TOKEN", "", "Bearer token for the admin endpoints; empty disables them."),
+    Setting("CORS_ORIGINS", [], "Web origins allowed to call the API from a browser, "
+            "comma-separated (e.g. https://www.example.com).", _parse_list),
+    Setting("RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live: memory:// for one "
+            "process, redis://host:6379 for several workers and hosts."),
+    Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client."),
+    Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback, event and ticket posts allowed per client."),
+    Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "
+            "empty keeps tickets only in the database."),
+    Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for the help desk before retrying later.",
+            float),
+    Setting("OUTBOX_INTERVAL", 30.0, "Seconds between retries of undelivered tickets inside the "
+            "service; 0 turns the background sender off (use `kb tickets send`).", float),
+    Setting("SUPPORT_REPLY_HOURS", 24, "How soon support answers, shown after a ticket is sent.",
+            int),
+    Setting("MAX_QUERY_CHARS", 500, "Longest search query accepted.", int),
+    Setting("MAX_MESSAGE_CHARS", 5000, "Longest ticket message accepted.", int),
+    Setting("MAX_BODY_BYTES", 65536, "Largest request body accepted.", int),
+    Setting("RELOAD_CHECK_SECONDS", 2.0, "How often each worker looks for a newly published index.",
+            float),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("WORKERS", 2, "Number of gunicorn worker processes.", int),
     Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "
@@ -114,4 +138,6 @@ def load_settings(environ: Mapping[str, str] | None = None,
     instance = Path(values["INSTANCE_PATH"])
     values["INDEX_DIR"] = values["INDEX_DIR"] or str(instance / "index")
     values["CACHE_DIR"] = values["CACHE_DIR"] or str(instance / "cache")
+    values["DATABASE_URL"] = values["DATABASE_URL"] or \
+        f"sqlite:///{(instance / 'kb.sqlite3').resolve()}"
     return values

@@ -66,3 +66,83 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
             monkeypatch.delenv(name)
     monkeypatch.setenv("KB_INSTANCE_PATH", str(tmp_path / "instance"))
     return CliRunner()
+
+
+# --- The web service -------------------------------------------------------------------------
+
+PG_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_or_skip() -> None:
+    """Skip PostgreSQL tests when no server runs here; under CI a missing server is a failure."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
+        message = (f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__}); "
+                   "these tests ran on SQLite only. Set KB_TEST_POSTGRES_URL to run them.")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh, empty database of each supported kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+        return
+    _postgres_or_skip()
+    import uuid
+
+    import sqlalchemy
+
+    schema = f"kb_test_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def fake_model() -> str:
+    """Register the fast fake embedder under a model name the app can be configured with."""
+    import kb.searcher
+    from tests.fakes import FakeEmbedder
+
+    kb.searcher._EMBEDDERS["fake"] = FakeEmbedder("fake")
+    return "fake"
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> Path:
+    """The sample help center indexed once with the fake model; returns the index link."""
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+
+    instance = tmp_path_factory.mktemp("shared-instance")
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(instance), "MODEL": fake_model, "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
+    build_and_publish(settings)
+    return Path(settings["INDEX_DIR"])
+
+
+def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
+               **overrides: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+        "ARTICLES_DIR": str(SAMPLE_ARTICLES), "DATABASE_URL": database_url,
+        "INDEX_DIR": str(index_dir), "CACHE_DIR": str(tmp_path / "cache"), "MODEL": model,
+        "ADMIN_TOKEN": "s3cret-token", "CORS_ORIGINS": ["https://shop.example"],
+        "RATE_LIMIT_SEARCH": "1000/minute", "RATE_LIMIT_WRITE": "1000/minute",
+        "OUTBOX_INTERVAL": 0.0, "WEBHOOK_URL": "", "RELOAD_CHECK_SECONDS": 0.0,
+    }
+    config.update(overrides)
+    return config

@@ -7,13 +7,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kb import create_app
-from tests.conftest import SAMPLE_ARTICLES
+from tests.conftest import app_config
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                       "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
+def app(tmp_path: Path, sample_index: Path, fake_model: str) -> Flask:
+    return create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'kb.sqlite3'}", sample_index,
+                                 fake_model))
 
 
 @pytest.fixture
@@ -21,10 +21,9 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def test_health_counts_published_articles(client: FlaskClient) -> None:
-    data = client.get("/api/v1/health").get_json()
-    assert data["status"] == "ok"
-    assert data["articles"] == {"en": 23, "sv": 20, "ru": 20}
+def test_root_points_to_the_api(client: FlaskClient) -> None:
+    data = client.get("/").get_json()
+    assert data["openapi"] == "/api/v1/openapi.json"
 
 
 def test_unknown_url_answers_in_the_json_error_shape(client: FlaskClient) -> None:

@@ -1,0 +1,106 @@
+"""Admin endpoints behind a bearer token: rebuild the index, read tickets."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from typing import Any
+
+from flask import Flask, abort, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from kb.models import OutboxItem, Ticket, isoformat
+
+bp = Blueprint("admin", __name__, description="Operator endpoints (bearer token)")
+
+
+@bp.before_request
+def require_token() -> None:
+    expected = current_app.config["ADMIN_TOKEN"]
+    if not expected:
+        abort(404, description="admin endpoints are off; set KB_ADMIN_TOKEN to turn them on")
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    # Constant-time comparison: response time must not reveal how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        abort(401, description="send 'Authorization: Bearer <KB_ADMIN_TOKEN>'")
+
+
+class Reindex:
+    """One rebuild at a time per process; workers pick up the result from the index link."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.state: dict[str, Any] = {"status": "idle"}
+
+    def start(self, app: Flask) -> bool:
+        if not self.lock.acquire(blocking=False):
+            return False
+        self.state = {"status": "running"}
+        threading.Thread(target=self._run, args=(app,), daemon=True).start()
+        return True
+
+    def _run(self, app: Flask) -> None:
+        from kb.searcher import build_and_publish
+
+        try:
+            build = build_and_publish(app.config)
+            self.state = {"status": "done", "articles": build.report.documents,
+                          "embedded": build.report.embedded, "seconds": round(
+                              build.report.seconds, 2)}
+        except Exception as exc:  # noqa: BLE001 - reported to the operator via GET
+            app.logger.exception("reindex failed")
+            self.state = {"status": "failed", "error": str(exc)}
+        finally:
+            self.lock.release()
+
+
+class ReindexStateSchema(Schema):
+    status = fields.String()
+    articles = fields.Integer()
+    embedded = fields.Integer()
+    seconds = fields.Float()
+    error = fields.String()
+
+
+class TicketListArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    undelivered = fields.Boolean(load_default=False)
+
+
+@bp.route("/admin/reindex")
+class ReindexResource(MethodView):
+    @bp.response(202, ReindexStateSchema)
+    def post(self) -> dict[str, Any]:
+        """Rebuild the index from the articles folder and swap it in while serving."""
+        reindex: Reindex = current_app.extensions["kb_reindex"]
+        if not reindex.start(current_app._get_current_object()):  # type: ignore[attr-defined]
+            abort(409, description="a rebuild is already running; poll GET /admin/reindex")
+        return reindex.state
+
+    @bp.response(200, ReindexStateSchema)
+    def get(self) -> dict[str, Any]:
+        """State of the last rebuild started by this worker."""
+        return current_app.extensions["kb_reindex"].state
+
+
+@bp.route("/admin/tickets")
+class AdminTickets(MethodView):
+    @bp.arguments(TicketListArgs, location="query", as_kwargs=True)
+    def get(self, limit: int, offset: int, undelivered: bool) -> dict[str, Any]:
+        """Stored tickets, newest first, with their delivery state."""
+        with current_app.extensions["kb_db"].session() as session:
+            query = select(Ticket, OutboxItem).join(OutboxItem, isouter=True)
+            if undelivered:
+                query = query.where(OutboxItem.delivered_at.is_(None))
+            rows = session.execute(query.order_by(Ticket.id.desc()).limit(limit).offset(offset))
+            return {"tickets": [
+                {**ticket.to_dict(),
+                 "delivered_at": isoformat(item.delivered_at) if item else None,
+                 "attempts": item.attempts if item else 0,
+                 "last_error": item.last_error if item else None}
+                for ticket, item in rows]}

@@ -1,0 +1,44 @@
+"""`POST /api/v1/feedback`: "did this answer help?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from kb.models import Feedback
+from kb.security import limiter, write_limit
+from kb.validation import MaxChars
+
+bp = Blueprint("feedback", __name__, description="Record whether an article helped")
+
+
+class FeedbackSchema(Schema):
+    article_id = fields.String(required=True, validate=MaxChars(200, min_chars=1),
+                               metadata={"description": "`<lang>/<slug>`, as in search results."})
+    helpful = fields.Boolean(required=True)
+    comment = fields.String(load_default=None, allow_none=True,
+                            validate=MaxChars("MAX_MESSAGE_CHARS"))
+    query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))
+    session_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100))
+
+
+class FeedbackCreatedSchema(Schema):
+    id = fields.Integer()
+
+
+@bp.route("/feedback")
+class FeedbackResource(MethodView):
+    @limiter.limit(write_limit)
+    @bp.arguments(FeedbackSchema)
+    @bp.response(201, FeedbackCreatedSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Store one answer to "did this solve your problem?"."""
+        with current_app.extensions["kb_db"].session() as session:
+            row = Feedback(**data)
+            session.add(row)
+            session.flush()
+            return {"id": row.id}

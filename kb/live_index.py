@@ -1,0 +1,105 @@
+"""The index and articles the service answers from, swapped for a newer build without a restart.
+
+Every worker checks now and then whether the index link points at a new build. If so, it loads
+that build in a background thread and swaps it in whole when ready; requests meanwhile keep using
+the previous one, so a rebuild never fails a request or mixes old and new results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.searcher import embedder_for, load_articles_for
+from search.collection import ArticleSet
+from search.embedder import ModelLoadError
+from search.engine import SearchEngine
+from search.index import SearchIndex, UnusableIndexError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published build: the engine and the articles it was built from."""
+
+    engine: SearchEngine
+    articles: ArticleSet
+    build: str
+
+
+class LiveIndex:
+    """Holds the current Snapshot; safe to read from many threads."""
+
+    def __init__(self, settings: Mapping[str, Any]):
+        self.settings = settings
+        self.link = Path(settings["INDEX_DIR"])
+        self.check_seconds = float(settings["RELOAD_CHECK_SECONDS"])
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._loading = False
+        self._last_check = 0.0
+        self.error: str | None = None
+
+    def _target(self) -> str | None:
+        return os.path.realpath(self.link) if self.link.exists() else None
+
+    def _load(self, target: str) -> Snapshot:
+        embedder = embedder_for(self.settings)
+        index = SearchIndex.load(Path(target), embedder.name)
+        engine = SearchEngine(index, embedder, self.settings["LANGUAGES"])
+        _ = index.keyword  # build keyword indexes now, not in the first customer's request
+        return Snapshot(engine, load_articles_for(self.settings), target)
+
+    def load_now(self) -> None:
+        """Load the published index (at start-up); a failure is kept as `error`, not raised."""
+        target = self._target()
+        if target is None:
+            self.error = f"no search index at {self.link}; build one with: kb index"
+            log.error(self.error)
+            return
+        try:
+            snapshot = self._load(target)
+        except (UnusableIndexError, ModelLoadError, OSError) as exc:
+            self.error = str(exc)
+            log.error("cannot load the search index: %s", exc)
+            return
+        with self._lock:
+            self._snapshot, self.error = snapshot, None
+
+    def _reload_in_background(self, target: str) -> None:
+        try:
+            snapshot = self._load(target)
+        except (UnusableIndexError, ModelLoadError, OSError) as exc:
+            # Keep serving the last good index; say why the new one was not taken.
+            log.error("new index at %s not loaded, still serving the previous one: %s", target, exc)
+            with self._lock:
+                self._loading = False
+                if self._snapshot is None:
+                    self.error = str(exc)
+            return
+        with self._lock:
+            self._snapshot, self.error, self._loading = snapshot, None, False
+        log.info("now serving index %s", target)
+
+    def current(self) -> Snapshot | None:
+        """The snapshot to answer this request from (starting a reload if a new build exists)."""
+        now = time.monotonic()
+        if now - self._last_check >= self.check_seconds:
+            self._last_check = now
+            target = self._target()
+            with self._lock:
+                known = self._snapshot.build if self._snapshot else None
+                start = target is not None and target != known and not self._loading
+                if start:
+                    self._loading = True
+            if start and target is not None:
+                threading.Thread(target=self._reload_in_background, args=(target,),
+                                 daemon=True).start()
+        return self._snapshot

@@ -1,0 +1,70 @@
+"""`GET /api/v1/search`: answers for a customer's question, in their language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from kb.errors import ServiceUnavailable
+from kb.security import limiter, search_limit
+from kb.validation import ConfiguredLanguage, MaxChars
+
+bp = Blueprint("search", __name__, description="Search the help center")
+
+
+class SearchArgs(Schema):
+    q = fields.String(required=True, validate=MaxChars("MAX_QUERY_CHARS", min_chars=1),
+                      metadata={"description": "The customer's question, in their own words."})
+    lang = fields.String(validate=ConfiguredLanguage(),
+                         metadata={"description": "Answer language; wins over detection."})
+    limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
+
+
+class ResultSchema(Schema):
+    id = fields.String()
+    slug = fields.String()
+    lang = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    snippet = fields.String(metadata={"description": "HTML-escaped text with <mark> around "
+                                                     "the query's words."})
+    anchor = fields.String()
+    score = fields.Float()
+    fallback = fields.Boolean(metadata={"description": "True when in another language than "
+                                                       "the one asked for."})
+
+
+class SearchResponseSchema(Schema):
+    query = fields.String()
+    lang = fields.String(metadata={"description": "The language used for the answer."})
+    repaired_query = fields.String(allow_none=True, metadata={
+        "description": "Set when the input was repaired (e.g. keyboard layout): "
+                       "show 'Showing results for …'."})
+    abstained = fields.Boolean(metadata={"description": "True when nothing answers well "
+                                                        "enough: send the customer to a human."})
+    results = fields.List(fields.Nested(ResultSchema))
+    took_ms = fields.Float()
+
+
+@bp.route("/search")
+class Search(MethodView):
+    @limiter.limit(search_limit)
+    @bp.arguments(SearchArgs, location="query", as_kwargs=True)
+    @bp.response(200, SearchResponseSchema)
+    def get(self, q: str, limit: int, lang: str | None = None) -> dict[str, Any]:
+        """Suggest articles for a question."""
+        snapshot = current_app.extensions["kb_live_index"].current()
+        if snapshot is None:
+            raise ServiceUnavailable(current_app.extensions["kb_live_index"].error
+                                     or "the search index is not loaded yet")
+        hints = [lang_tag for lang_tag in request.accept_languages.values()]
+        response = snapshot.engine.search(q, lang=lang, hints=hints, limit=limit,
+                                          trust_lang=lang is not None)
+        return {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
+                "abstained": response.abstained,
+                "results": [r.to_dict() for r in response.results],
+                "took_ms": round(response.took_ms, 2)}

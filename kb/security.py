@@ -1,0 +1,42 @@
+"""Who may call the API and how often: CORS allow-list, rate limits, security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def search_limit() -> str:
+    from flask import current_app
+
+    return str(current_app.config["RATE_LIMIT_SEARCH"])
+
+
+def write_limit() -> str:
+    from flask import current_app
+
+    return str(current_app.config["RATE_LIMIT_WRITE"])
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+    if response.mimetype == "application/json":
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'none'; frame-ancestors 'none'")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    CORS(app, resources={r"/api/*": {"origins": list(app.config["CORS_ORIGINS"])}},
+         methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)
+    app.after_request(_security_headers)

@@ -1,0 +1,86 @@
+"""A rebuilt index is picked up while requests are served: no failed request, no restart."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from kb import create_app
+from kb.searcher import build_and_publish
+from kb.settings import load_settings
+from tests.conftest import SAMPLE_ARTICLES, app_config
+
+
+def test_index_swap_while_serving(tmp_path: Path, fake_model: str) -> None:
+    import shutil
+    import time
+
+    articles = tmp_path / "articles"
+    shutil.copytree(SAMPLE_ARTICLES, articles)
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp_path / "i"), "MODEL": fake_model, "ARTICLES_DIR": str(articles)})
+    build_and_publish(settings)
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                                Path(settings["INDEX_DIR"]), fake_model,
+                                ARTICLES_DIR=str(articles)))
+    client = app.test_client()
+    first_build = client.get("/api/v1/health").get_json()["index_built_at"]
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def customer() -> None:
+        local = app.test_client()
+        while not stop.is_set():
+            statuses.append(local.get("/api/v1/search?q=refund").status_code)
+
+    customers = [threading.Thread(target=customer) for _ in range(3)]
+    for thread in customers:
+        thread.start()
+    # A writer adds an article and the index is rebuilt while customers search.
+    (articles / "en" / "brand-new.md").write_text(
+        "---\ntitle: Brand new gizmo\nsummary: All about the gizmo.\n---\nGizmo details.\n")
+    time.sleep(1.1)  # build times have one-second resolution in the manifest
+    build_and_publish(settings)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if client.get("/api/v1/health").get_json()["index_built_at"] != first_build:
+            break
+        time.sleep(0.05)
+    stop.set()
+    for thread in customers:
+        thread.join()
+    assert statuses and set(statuses) == {200}
+    assert client.get("/api/v1/health").get_json()["articles"]["en"] == 24
+    found = client.get("/api/v1/search?q=gizmo").get_json()["results"]
+    assert found[0]["slug"] == "brand-new"
+    assert client.get("/api/v1/articles/brand-new").status_code == 200
+    app.extensions["kb_db"].dispose()
+
+
+def test_broken_new_index_keeps_the_last_good_one(tmp_path: Path, fake_model: str,
+                                                  sample_index: Path) -> None:
+    import json
+
+    link = tmp_path / "index"
+    link.symlink_to(sample_index.resolve())
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", link,
+                                fake_model))
+    client = app.test_client()
+    assert client.get("/api/v1/search?q=refund").status_code == 200
+    broken = tmp_path / "broken-build"
+    broken.mkdir()
+    (broken / "manifest.json").write_text(json.dumps({"format_version": 99}))
+    link.unlink()
+    link.symlink_to(broken)
+    for _ in range(20):
+        assert client.get("/api/v1/search?q=refund").status_code == 200
+    app.extensions["kb_db"].dispose()
+
+
+def test_missing_index_answers_503_in_the_error_shape(tmp_path: Path, fake_model: str) -> None:
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                                tmp_path / "nothing", fake_model))
+    response = app.test_client().get("/api/v1/search?q=refund")
+    assert response.status_code == 503
+    assert "kb index" in response.get_json()["error"]["message"]
+    app.extensions["kb_db"].dispose()
