@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -51,6 +52,14 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     return response
 
 
+def _database_error(exc: Exception) -> ResponseReturnValue:
+    # The database is down or refusing: say so and invite a retry; the widget keeps the draft.
+    current_app.logger.error("database error: %s", exc)
+    return error_response(503, "database_unavailable",
+                          "we cannot save this right now; nothing was lost on your side, "
+                          "please try again in a minute", {"retry": True})
+
+
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
     current_app.logger.exception("unexpected error")
     return error_response(500, "internal_server_error", InternalServerError.description)
@@ -58,4 +67,5 @@ def _unexpected_error(exc: Exception) -> ResponseReturnValue:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _unexpected_error)

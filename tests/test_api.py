@@ -288,3 +288,20 @@ def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:
     assert {"/api/v1/search", "/api/v1/articles", "/api/v1/articles/{slug}", "/api/v1/feedback",
             "/api/v1/tickets", "/api/v1/events", "/api/v1/health", "/api/v1/admin/reindex",
             "/api/v1/admin/tickets"} <= set(spec["paths"])
+
+
+def test_ticket_while_the_database_is_down_is_503_and_search_still_works(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import OperationalError
+
+    @contextmanager
+    def broken_session():  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+        yield
+
+    monkeypatch.setattr(app.extensions["kb_db"], "session", broken_session)
+    error = assert_error(client.post("/api/v1/tickets", json=TICKET), 503, "database_unavailable")
+    assert error["details"] == {"retry": True}
+    assert client.get("/api/v1/search?q=refund").status_code == 200
