@@ -58,6 +58,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in (search_api, articles_api, feedback_api, tickets_api, events_api, health,
                    admin_api):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    from kb import widget_routes
+
+    app.register_blueprint(widget_routes.bp)
     init_security(app)
     # After flask-smorest's own handlers, so every error takes our one shape.
     register_error_handlers(app)

@@ -303,3 +303,41 @@ def tickets_send(ctx: Context, send_all: bool) -> None:
     click.echo(f"delivered {report.delivered}, failed {report.failed} (failed ones are retried "
                "later)")
     sys.exit(1 if report.failed else 0)
+
+
+@main.group()
+def translate() -> None:
+    """Widget UI text: Babel message catalogs in widget/translations."""
+
+
+def _pybabel(*args: str) -> None:
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args],
+                            capture_output=True, text=True)
+    if result.returncode:
+        raise click.ClickException(result.stderr.strip() or "pybabel failed")
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract the widget's strings into messages.pot and merge them into every catalog."""
+    from kb.catalog import TRANSLATIONS, WIDGET_DIR
+
+    pot = WIDGET_DIR / "messages.pot"
+    _pybabel("extract", "-F", str(WIDGET_DIR / "babel.cfg"), "-k", "_", "-k", "ngettext:1,2",
+             "--no-location", "--sort-output", "--project", "Driftbox Help widget",
+             "-o", str(pot), str(WIDGET_DIR))
+    _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    click.echo(f"updated {pot} and the catalogs in {TRANSLATIONS}; translate the new "
+               "msgstr entries, then run the tests")
+
+
+@translate.command("init")
+@click.argument("lang")
+def translate_init(lang: str) -> None:
+    """Start a catalog for a new language (add it to KB_LANGUAGES too)."""
+    from kb.catalog import TRANSLATIONS, WIDGET_DIR
+
+    _pybabel("init", "-i", str(WIDGET_DIR / "messages.pot"), "-d", str(TRANSLATIONS), "-l", lang)
+    click.echo(f"created {TRANSLATIONS / lang / 'LC_MESSAGES' / 'messages.po'}")

@@ -25,9 +25,9 @@ def write_limit() -> str:
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Frame-Options", "DENY")  # the widget is a script, never a frame
     response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
-    if response.mimetype == "application/json":
+    if response.mimetype == "application/json" and "Content-Security-Policy" not in response.headers:
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'none'; frame-ancestors 'none'")
     return response

@@ -1,0 +1,225 @@
+"""The widget in a real headless Chromium, against the running app with the sample help center.
+
+Screenshots go to `test-output/` so a person can look at each language.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from kb import create_app
+from kb.models import Event, Feedback, Ticket
+from tests.conftest import REPO, SAMPLE_ARTICLES, app_config
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("KB_TEST_CHROMIUM", "/usr/bin/chromium")
+OUTPUT = REPO / "test-output"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The app with the real offline model and the sample help center, on a loopback port."""
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+    from search.embedder import OFFLINE_MODEL
+
+    tmp = tmp_path_factory.mktemp("widget")
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp / "instance"), "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
+    build_and_publish(settings)
+    app = create_app(app_config(tmp, f"sqlite:///{tmp / 'kb.sqlite3'}", Path(settings["INDEX_DIR"]),
+                                OFFLINE_MODEL, CACHE_DIR=settings["CACHE_DIR"]))
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", app
+    http.shutdown()
+    app.extensions["kb_db"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        message = f"Chromium not found at {CHROMIUM}; install Debian's chromium package"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 900, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page.problems = []  # console errors and CSP violations seen while the test ran
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def rows(app, model, *where):  # type: ignore[no-untyped-def]
+    with app.extensions["kb_db"].session() as session:
+        return list(session.scalars(select(model).where(*where)))
+
+
+def ask(page, subject: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#kb-subject").fill(subject)
+    page.locator("#kb-message").fill(message)
+    page.locator(".kb-suggestion").first.wait_for(timeout=15_000)
+
+
+@pytest.mark.parametrize(("lang", "subject", "message", "slug", "yes"), [
+    ("sv", "Glömt lösenord", "Jag har glömt mitt lösenord och kan inte logga in", "reset-password",
+     "Ja, problemet är löst"),
+    ("ru", "Забыла пароль", "Не могу войти, забыла пароль от аккаунта", "reset-password",
+     "Да, проблема решена"),
+])
+def test_question_suggestion_article_and_deflection(page, server, lang: str, subject: str,
+                                                    message: str, slug: str, yes: str) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/{lang}")
+    ask(page, subject, message)
+    titles = page.locator(".kb-suggestion strong").all_inner_texts()
+    article_ids = [f"{lang}/{slug}"]
+    expected_title = {"sv": "Återställ ditt lösenord", "ru": "Как сбросить пароль"}[lang]
+    assert expected_title in titles, titles
+    screenshot(page, f"widget-{lang}-suggestions")
+    page.locator(".kb-suggestion", has_text=expected_title).click()
+    page.locator("#kb-article-title").wait_for()
+    assert page.locator("#kb-article-title").inner_text() == expected_title
+    screenshot(page, f"widget-{lang}-article")
+    page.get_by_role("button", name=yes).click()
+    page.locator(".kb-done").wait_for()
+    page.wait_for_timeout(300)
+    deflections = rows(app, Event, Event.type == "deflected", Event.article_id.in_(article_ids))
+    assert deflections, "the deflection was not recorded"
+    assert rows(app, Feedback, Feedback.article_id == article_ids[0], Feedback.helpful.is_(True))
+    assert page.problems == []
+
+
+def test_ticket_is_stored_with_its_suggestions(page, server) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("pat@example.com")
+    ask(page, "Refund please", "I paid for a yearly plan by mistake and want my money back")
+    first = page.locator(".kb-suggestion").first
+    first.click()
+    page.locator("#kb-article-title").wait_for()
+    opened_title = page.locator("#kb-article-title").inner_text()
+    page.get_by_role("button", name="No, I still need help").click()
+    page.get_by_role("button", name="Send to support").click()
+    page.get_by_text("We will answer within 24 hours.").wait_for()
+    screenshot(page, "widget-en-ticket-sent")
+    ticket = rows(app, Ticket, Ticket.email == "pat@example.com")[0]
+    assert ticket.subject == "Refund please"
+    assert ticket.suggestions_shown and ticket.suggestions_opened
+    assert set(ticket.suggestions_opened) <= set(ticket.suggestions_shown)
+    assert any(opened_title for _ in ticket.suggestions_opened)
+    # The draft is gone once the ticket is safely stored.
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                         ".map(k => localStorage.getItem(k))") == []
+
+
+def test_draft_survives_a_reload(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/sv")
+    page.locator("#kb-email").fill("eva@example.se")
+    page.locator("#kb-message").fill("Appen startar inte på min Mac")
+    page.reload()
+    page.locator("#kb-message").wait_for()
+    assert page.locator("#kb-message").input_value() == "Appen startar inte på min Mac"
+    assert page.locator("#kb-email").input_value() == "eva@example.se"
+
+
+def test_failed_submit_keeps_the_draft_and_says_so(page, server) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    page.route("**/api/v1/tickets", lambda route: route.abort())
+    page.locator("#kb-email").fill("offline@example.com")
+    page.locator("#kb-subject").fill("Offline")
+    page.locator("#kb-message").fill("My sync is stuck")
+    page.get_by_role("button", name="Send to support").click()
+    page.get_by_text("It is saved on this device").wait_for()
+    assert page.locator("#kb-message").input_value() == "My sync is stuck"
+    saved = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                          ".map(k => JSON.parse(localStorage.getItem(k)).message)")
+    assert saved == ["My sync is stuck"]
+    assert rows(app, Ticket, Ticket.email == "offline@example.com") == []
+
+
+def test_strict_csp_page_and_isolated_styles(page, server) -> None:
+    url, _app = server
+    response = page.goto(f"{url}/demo/en")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    page.locator("#kb-subject").wait_for()
+    # The host page styles buttons hot pink at 30px; inside the shadow root they stay ours.
+    size = page.locator(".kb-form .kb-primary").evaluate("b => getComputedStyle(b).fontSize")
+    assert size == "16px"
+    assert not [p for p in page.problems if "Content Security Policy" in p or "Refused" in p]
+
+
+def test_keyboard_only_use(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").focus()
+    page.keyboard.type("kim@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Password")
+    page.keyboard.press("Tab")
+    page.keyboard.type("I forgot my password and cannot sign in")
+    page.locator(".kb-suggestion").first.wait_for(timeout=15_000)
+    assert "suggested answer" in page.locator(".kb-live").inner_text()
+    page.locator(".kb-suggestion").first.focus()
+    page.keyboard.press("Enter")
+    page.locator("#kb-article-title").wait_for()
+    active = "document.querySelector('.kb-host').shadowRoot.activeElement"
+    assert page.evaluate(f"{active}.id") == "kb-article-title"
+    page.keyboard.press("Escape")
+    assert page.evaluate(f"{active}.className") == "kb-suggestion"
+    assert page.locator(".kb-form").is_visible()
+
+
+def test_api_text_is_inserted_as_text(page, server) -> None:
+    url, _app = server
+    evil = '{"results": [{"id": "en/x", "slug": "x", "lang": "en", "fallback": false, ' \
+           '"title": "<img src=x onerror=window.pwned=1>", "summary": "<b>bold</b>"}]}'
+    page.route("**/api/v1/search?**", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=evil))
+    page.goto(f"{url}/demo/en")
+    ask(page, "anything", "anything at all")
+    assert page.locator(".kb-suggestion strong").inner_text() == "<img src=x onerror=window.pwned=1>"
+    assert page.locator(".kb-suggestion img").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_wrong_config_gives_a_clear_console_error(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-subject").wait_for()
+    page.evaluate("DriftboxHelp.init({})")
+    page.evaluate("DriftboxHelp.init({endpoint: location.origin, container: '#nowhere'})")
+    joined = " ".join(page.problems)
+    assert "missing endpoint" in joined and "container not found" in joined
