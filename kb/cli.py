@@ -341,3 +341,85 @@ def translate_init(lang: str) -> None:
 
     _pybabel("init", "-i", str(WIDGET_DIR / "messages.pot"), "-d", str(TRANSLATIONS), "-l", lang)
     click.echo(f"created {TRANSLATIONS / lang / 'LC_MESSAGES' / 'messages.po'}")
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-22") from None
+
+
+@main.command()
+@click.option("--from", "start", callback=_date, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", callback=_date, help="Last day (YYYY-MM-DD).")
+@click.option("--period", type=click.Choice(["day", "week"]), default="week", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def report(ctx: Context, start: Any, end: Any, period: str, as_json: bool) -> None:
+    """Deflection funnel, content gaps, article performance and translation health."""
+    from kb.db import Database
+    from kb.report import DateRange, build_report
+    from kb.searcher import embedder_for, load_articles_for
+
+    database = Database(ctx.settings["DATABASE_URL"])
+    with database.session() as session:
+        result = build_report(session, embedder_for(ctx.settings), load_articles_for(ctx.settings),
+                              ctx.settings, DateRange(start, end), period)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_report(result)
+
+
+def _print_report(result: Any) -> None:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    click.echo(click.style("Deflection funnel", bold=True) + f" (per {result.period})")
+    click.echo(f"{'period':10s} {'lang':4s} {'sessions':>8s} {'searched':>8s} {'shown':>6s} "
+               f"{'opened':>6s} {'helpful':>7s} {'deflected':>9s} {'tickets':>7s} {'rate':>5s}")
+    for row in [*result.funnel, *result.totals.values()]:
+        click.echo(f"{row.period:10s} {row.lang:4s} {row.sessions:8d} {row.searched:8d} "
+                   f"{row.suggestions_shown:6d} {row.opened:6d} {row.helpful:7d} "
+                   f"{row.deflected:9d} {row.tickets:7d} {pct(row.deflection_rate):>5s}")
+    click.echo("\n" + click.style("Content gaps", bold=True) +
+               " (unanswered questions, similar ones grouped across languages)")
+    for gap in result.gaps[:15]:
+        langs = ", ".join(f"{k} {v}" for k, v in gap.languages.items())
+        click.echo(f"{gap.count:4d} x [{langs}] " + " | ".join(gap.examples))
+    if not result.gaps:
+        click.echo("   none")
+    click.echo("\n" + click.style("Articles that most often fail to help", bold=True))
+    click.echo(f"{'article':36s} {'views':>5s} {'helpful':>7s} {'not':>4s} {'tickets':>7s}")
+    for stats in result.articles[:15]:
+        click.echo(f"{stats.article_id:36s} {stats.views:5d} {stats.helpful:7d} "
+                   f"{stats.not_helpful:4d} {stats.tickets_after_view:7d}")
+    click.echo("\n" + click.style("Translations to write or update", bold=True) +
+               " (by demand from customers in that language)")
+    todo = [row for row in result.translations if row.status != "ok"]
+    for row in todo[:20]:
+        click.echo(f"{row.status:8s} {row.lang}/{row.slug:30s} needed {row.demand} time(s)")
+    if not todo:
+        click.echo("   every translation is present and current")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(0), help="Override KB_RETENTION_DAYS.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@pass_context
+def purge(ctx: Context, days: int | None, dry_run: bool) -> None:
+    """Remove customers' emails and free text older than the retention period."""
+    from kb.db import Database
+    from kb.retention import purge as purge_data
+
+    retention = ctx.settings["RETENTION_DAYS"] if days is None else days
+    result = purge_data(Database(ctx.settings["DATABASE_URL"]), retention,
+                        bool(ctx.settings["WEBHOOK_URL"]), dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    click.echo(f"{verb} data older than {retention} days ({result.cutoff:%Y-%m-%d %H:%M} UTC): "
+               f"{result.events} events, {result.feedback} feedback, {result.tickets} tickets")

@@ -9,7 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from sqlalchemy.exc import DBAPIError
+
 from kb.errors import ServiceUnavailable
+from kb.models import Event
 from kb.security import limiter, search_limit
 from kb.validation import ConfiguredLanguage, MaxChars
 
@@ -22,6 +25,8 @@ class SearchArgs(Schema):
     lang = fields.String(validate=ConfiguredLanguage(),
                          metadata={"description": "Answer language; wins over detection."})
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
+    session_id = fields.String(validate=MaxChars(100), metadata={
+        "description": "The widget's session; the search is then recorded for the reports."})
 
 
 class ResultSchema(Schema):
@@ -55,7 +60,8 @@ class Search(MethodView):
     @limiter.limit(search_limit)
     @bp.arguments(SearchArgs, location="query", as_kwargs=True)
     @bp.response(200, SearchResponseSchema)
-    def get(self, q: str, limit: int, lang: str | None = None) -> dict[str, Any]:
+    def get(self, q: str, limit: int, lang: str | None = None,
+            session_id: str | None = None) -> dict[str, Any]:
         """Suggest articles for a question."""
         snapshot = current_app.extensions["kb_live_index"].current()
         if snapshot is None:
@@ -64,7 +70,21 @@ class Search(MethodView):
         hints = [lang_tag for lang_tag in request.accept_languages.values()]
         response = snapshot.engine.search(q, lang=lang, hints=hints, limit=limit,
                                           trust_lang=lang is not None)
+        if session_id:
+            _record_search(session_id, q, response.lang, response.abstained,
+                           [r.id for r in response.results])
         return {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
                 "abstained": response.abstained,
                 "results": [r.to_dict() for r in response.results],
                 "took_ms": round(response.took_ms, 2)}
+
+
+def _record_search(session_id: str, query: str, lang: str, abstained: bool,
+                   results: list[str]) -> None:
+    """Keep the search for the funnel and content gaps; a database outage must not stop search."""
+    try:
+        with current_app.extensions["kb_db"].session() as session:
+            session.add(Event(type="search", session_id=session_id, lang=lang, query=query,
+                              data={"abstained": abstained, "results": results[:5]}))
+    except DBAPIError as exc:
+        current_app.logger.warning("search not recorded (database unavailable): %s", exc)

@@ -92,6 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_BODY_BYTES", 65536, "Largest request body accepted.", int),
     Setting("RELOAD_CHECK_SECONDS", 2.0, "How often each worker looks for a newly published index.",
             float),
+    Setting("RETENTION_DAYS", 90, "Days customers' emails and free text are kept; `kb purge` "
+            "removes older ones (run it daily, e.g. from cron).", int),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("WORKERS", 2, "Number of gunicorn worker processes.", int),
     Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "

@@ -223,3 +223,19 @@ def test_wrong_config_gives_a_clear_console_error(page, server) -> None:
     page.evaluate("DriftboxHelp.init({endpoint: location.origin, container: '#nowhere'})")
     joined = " ".join(page.problems)
     assert "missing endpoint" in joined and "container not found" in joined
+
+
+def test_js_api_set_locale_close_open_destroy(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-message").fill("kept across the switch")
+    assert page.locator(".kb-title").inner_text() == "Contact support"
+    page.evaluate("DriftboxHelp.instance.setLocale('ru')")
+    page.get_by_text("Написать в поддержку").wait_for()
+    assert page.locator("#kb-message").input_value() == "kept across the switch"
+    page.evaluate("DriftboxHelp.instance.close()")
+    assert not page.locator(".kb-title").is_visible()
+    page.evaluate("DriftboxHelp.instance.open()")
+    assert page.locator(".kb-title").is_visible()
+    page.evaluate("DriftboxHelp.instance.destroy()")
+    assert page.locator(".kb-host").count() == 0

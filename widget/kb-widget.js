@@ -188,7 +188,7 @@
       if (text.length < 4) { renderSuggestions([]); return; }
       if (pending) pending.abort();
       pending = window.AbortController ? new AbortController() : null;
-      fetch(api + "/search?" + new URLSearchParams({q: text, lang: lang, limit: "3"}),
+      fetch(api + "/search?" + new URLSearchParams({q: text, lang: lang, limit: "3", session_id: session}),
             {signal: pending ? pending.signal : undefined})
         .then(function (r) { return r.ok ? r.json() : {results: []}; })
         .then(function (data) { renderSuggestions(data.results || []); })
