@@ -9,3 +9,11 @@ workers = _settings["WORKERS"]
 preload_app = True
 timeout = 60
 accesslog = "-"
+
+
+def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    """Drop database connections inherited from the master; the worker opens its own."""
+    app = getattr(server.app, "callable", None) or getattr(server.app, "wsgi", lambda: None)()
+    database = getattr(app, "extensions", {}).get("kb_db") if app is not None else None
+    if database is not None:
+        database.engine.dispose(close=False)

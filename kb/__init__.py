@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database = Database(settings["DATABASE_URL"])
     if settings["AUTO_MIGRATE"]:
         database.upgrade()
+    # No connection may cross gunicorn's fork: each worker opens its own on first use.
+    database.dispose()
     app.extensions["kb_db"] = database
     app.extensions["kb_outbox"] = BackgroundSender(
         database, settings["WEBHOOK_URL"], float(settings["WEBHOOK_TIMEOUT"]),
@@ -49,7 +51,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     live = LiveIndex(settings)
     live.load_now()
     app.extensions["kb_live_index"] = live
-    app.extensions["kb_reindex"] = Reindex()
+    app.extensions["kb_reindex"] = Reindex(instance_path)
+
+    if int(settings["PROXY_COUNT"]) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a load balancer the client is in X-Forwarded-For, not the socket address;
+        # rate limits would otherwise count every customer as the proxy.
+        count = int(settings["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
+                                x_host=count)
 
     api = Api(app)
     from kb import admin_api, articles_api, events_api, feedback_api, health, search_api, \
@@ -59,8 +70,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                    admin_api):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     from kb import widget_routes
+    from kb.dashboard import init_dashboard
 
     app.register_blueprint(widget_routes.bp)
+    init_dashboard(app)
     init_security(app)
     # After flask-smorest's own handlers, so every error takes our one shape.
     register_error_handlers(app)

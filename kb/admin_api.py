@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hmac
+import json
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, request
@@ -30,32 +34,50 @@ def require_token() -> None:
 
 
 class Reindex:
-    """One rebuild at a time per process; workers pick up the result from the index link."""
+    """One rebuild at a time across all workers (a file lock in the instance folder); the state
+    is kept in a file too, so any worker can answer GET /admin/reindex."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.state: dict[str, Any] = {"status": "idle"}
+    def __init__(self, instance_path: Path):
+        self.lock_path = instance_path / "reindex.lock"
+        self.state_path = instance_path / "reindex-state.json"
+
+    @property
+    def state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"status": "idle"}
+
+    def _write(self, state: dict[str, Any]) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, self.state_path)
 
     def start(self, app: Flask) -> bool:
-        if not self.lock.acquire(blocking=False):
+        handle = open(self.lock_path, "a+")  # noqa: SIM115 - held open by the build thread
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
             return False
-        self.state = {"status": "running"}
-        threading.Thread(target=self._run, args=(app,), daemon=True).start()
+        self._write({"status": "running"})
+        threading.Thread(target=self._run, args=(app, handle), daemon=True).start()
         return True
 
-    def _run(self, app: Flask) -> None:
+    def _run(self, app: Flask, handle: Any) -> None:
         from kb.searcher import build_and_publish
 
         try:
             build = build_and_publish(app.config)
-            self.state = {"status": "done", "articles": build.report.documents,
-                          "embedded": build.report.embedded, "seconds": round(
-                              build.report.seconds, 2)}
+            self._write({"status": "done", "articles": build.report.documents,
+                         "embedded": build.report.embedded,
+                         "seconds": round(build.report.seconds, 2)})
         except Exception as exc:  # noqa: BLE001 - reported to the operator via GET
             app.logger.exception("reindex failed")
-            self.state = {"status": "failed", "error": str(exc)}
+            self._write({"status": "failed", "error": str(exc)})
         finally:
-            self.lock.release()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
 
 class ReindexStateSchema(Schema):

@@ -52,8 +52,7 @@ class ArticleSchema(ArticleSummarySchema):
 def _articles() -> ArticleSet:
     snapshot = current_app.extensions["kb_live_index"].current()
     if snapshot is None:
-        raise ServiceUnavailable(current_app.extensions["kb_live_index"].error
-                                 or "the help center is not loaded yet")
+        raise ServiceUnavailable(current_app.extensions["kb_live_index"].public_error)
     return snapshot.articles
 
 

@@ -114,7 +114,10 @@ def stamp(ctx: Context, targets: tuple[str, ...], articles_dir: Path | None,
         if source is None:
             click.echo(f"skipped {translation.id}: no {source_lang} source article", err=True)
             continue
-        changed = stamp_translation(translation, source)
+        try:
+            changed = stamp_translation(translation, source)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"cannot stamp {translation.path}: {exc}") from None
         click.echo(f"{'stamped' if changed else 'already current'} {translation.id}")
 
 

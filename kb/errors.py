@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -60,6 +60,14 @@ def _database_error(exc: Exception) -> ResponseReturnValue:
                           "please try again in a minute", {"retry": True})
 
 
+def _bad_data(exc: Exception) -> ResponseReturnValue:
+    # Input that parses but cannot be stored or handled (too deeply nested JSON, a value the
+    # database rejects): the client's fault, not an outage, so no retry is suggested.
+    return error_response(400, "invalid_request",
+                          "the request body could not be processed; send flat JSON with plain "
+                          "text values")
+
+
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
     current_app.logger.exception("unexpected error")
     return error_response(500, "internal_server_error", InternalServerError.description)
@@ -67,5 +75,7 @@ def _unexpected_error(exc: Exception) -> ResponseReturnValue:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DataError, _bad_data)
+    app.register_error_handler(RecursionError, _bad_data)
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -29,7 +29,7 @@ class Health(MethodView):
                          "articles": {lang: counts.get(lang, 0)
                                       for lang in current_app.config["LANGUAGES"]}})
         else:
-            body["index"] = live.error or "not loaded"
+            body["index"] = "not loaded (see the service log)"
         if snapshot is None or not database:
             return error_response(503, "unhealthy", "the service cannot answer fully", body)
         return jsonify({"status": "ok", **body})

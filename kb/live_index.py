@@ -18,9 +18,8 @@ from typing import Any
 
 from kb.searcher import embedder_for, load_articles_for
 from search.collection import ArticleSet
-from search.embedder import ModelLoadError
 from search.engine import SearchEngine
-from search.index import SearchIndex, UnusableIndexError
+from search.index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,15 @@ class LiveIndex:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._loading = False
+        self._failed: str | None = None  # a build that failed to load is not retried
         self._last_check = 0.0
-        self.error: str | None = None
+        self.error: str | None = None  # for the log and operators, may name paths
+
+    @property
+    def public_error(self) -> str:
+        """What a customer-facing answer may say (no paths, no exception text)."""
+        return ("the help center's search index is not available right now; the operator can "
+                "see why in the service log (run kb index)")
 
     def _target(self) -> str | None:
         return os.path.realpath(self.link) if self.link.exists() else None
@@ -66,7 +72,7 @@ class LiveIndex:
             return
         try:
             snapshot = self._load(target)
-        except (UnusableIndexError, ModelLoadError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - start without an index rather than not at all
             self.error = str(exc)
             log.error("cannot load the search index: %s", exc)
             return
@@ -76,16 +82,18 @@ class LiveIndex:
     def _reload_in_background(self, target: str) -> None:
         try:
             snapshot = self._load(target)
-        except (UnusableIndexError, ModelLoadError, OSError) as exc:
-            # Keep serving the last good index; say why the new one was not taken.
+        except Exception as exc:  # noqa: BLE001 - any failure: keep serving the last good index
             log.error("new index at %s not loaded, still serving the previous one: %s", target, exc)
             with self._lock:
-                self._loading = False
+                self._failed = target
                 if self._snapshot is None:
                     self.error = str(exc)
             return
+        finally:
+            with self._lock:
+                self._loading = False
         with self._lock:
-            self._snapshot, self.error, self._loading = snapshot, None, False
+            self._snapshot, self.error = snapshot, None
         log.info("now serving index %s", target)
 
     def current(self) -> Snapshot | None:
@@ -96,7 +104,8 @@ class LiveIndex:
             target = self._target()
             with self._lock:
                 known = self._snapshot.build if self._snapshot else None
-                start = target is not None and target != known and not self._loading
+                start = (target is not None and target != known and target != self._failed
+                         and not self._loading)
                 if start:
                     self._loading = True
             if start and target is not None:

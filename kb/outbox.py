@@ -42,13 +42,25 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), MAX_DELAY_SECONDS))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a 301/302 on a POST by sending a bodiless GET, and a 200 to that GET
+    would mark a ticket delivered that the help desk never saw. A redirect is a failure."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} not followed; "
+                                     "set KB_WEBHOOK_URL to the final address", headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post_json(url: str, payload: dict, timeout: float, key: str) -> None:
-    """POST the payload; raise on anything but a 2xx answer."""
+    """POST the payload; raise on anything but a 2xx answer (redirects included)."""
     request = urllib.request.Request(
         url, data=json.dumps(payload).encode("utf-8"), method="POST",
         headers={"Content-Type": "application/json", "Idempotency-Key": key,
                  "User-Agent": "driftbox-kb"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - operator URL
+    with _OPENER.open(request, timeout=timeout) as response:  # noqa: S310 - operator's URL
         if not 200 <= response.status < 300:
             raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)
 
@@ -76,7 +88,7 @@ def deliver_due(db: Database, url: str, timeout: float, send_all: bool = False,
             query = query.where(and_(OutboxItem.next_attempt_at <= now))
         due = list(session.scalars(query.order_by(OutboxItem.id)))
     for item_id in due:
-        if not _claim(db, item_id, now):
+        if not _claim(db, item_id, utcnow()):
             continue  # another sender has it
         with db.session() as session:
             item = session.get(OutboxItem, item_id)

@@ -24,6 +24,8 @@ class SearchArgs(Schema):
                       metadata={"description": "The customer's question, in their own words."})
     lang = fields.String(validate=ConfiguredLanguage(),
                          metadata={"description": "Answer language; wins over detection."})
+    hint = fields.String(validate=ConfiguredLanguage(), metadata={
+        "description": "A likely language (e.g. the page's); clear evidence in the text wins."})
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
     session_id = fields.String(validate=MaxChars(100), metadata={
         "description": "The widget's session; the search is then recorded for the reports."})
@@ -60,14 +62,13 @@ class Search(MethodView):
     @limiter.limit(search_limit)
     @bp.arguments(SearchArgs, location="query", as_kwargs=True)
     @bp.response(200, SearchResponseSchema)
-    def get(self, q: str, limit: int, lang: str | None = None,
+    def get(self, q: str, limit: int, lang: str | None = None, hint: str | None = None,
             session_id: str | None = None) -> dict[str, Any]:
         """Suggest articles for a question."""
         snapshot = current_app.extensions["kb_live_index"].current()
         if snapshot is None:
-            raise ServiceUnavailable(current_app.extensions["kb_live_index"].error
-                                     or "the search index is not loaded yet")
-        hints = [lang_tag for lang_tag in request.accept_languages.values()]
+            raise ServiceUnavailable(current_app.extensions["kb_live_index"].public_error)
+        hints = [h for h in (hint, *request.accept_languages.values()) if h]
         response = snapshot.engine.search(q, lang=lang, hints=hints, limit=limit,
                                           trust_lang=lang is not None)
         if session_id:

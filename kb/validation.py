@@ -23,6 +23,8 @@ class MaxChars:
     def __call__(self, value: str) -> None:
         limit = self.setting if isinstance(self.setting, int) \
             else int(current_app.config[self.setting])
+        if "\x00" in value:
+            raise ValidationError("contains a NUL character; remove it")
         if len(value.strip()) < self.min_chars:
             raise ValidationError(f"must have at least {self.min_chars} character(s)")
         if len(value) > limit:

@@ -110,6 +110,11 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, object], dict[s
     raw = "\n".join(lines[1:end])
     try:
         meta = yaml.load(raw, Loader=_YAML_LOADER) if raw.strip() else {}
+    except (ValueError, TypeError, AttributeError) as exc:
+        # PyYAML raises these (not YAMLError) for impossible dates like 2026-02-30 or bad tags.
+        raise _error(path, 2, "bad-front-matter",
+                     f"front matter has a value YAML cannot read ({exc}); check dates "
+                     "(YYYY-MM-DD) and put unusual values in quotes") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         # Errors found at the end of the YAML point at the closing fence; name the last field line.

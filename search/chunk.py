@@ -41,7 +41,12 @@ class Chunk:
 
 def _windows(text: str, max_words: int, overlap: int) -> list[str]:
     """Cut a long text at sentence ends into windows of about `max_words` words."""
-    sentences = [s for s in re.split(r"(?<=[.!?…])\s+|\n+", text) if s.strip()]
+    sentences = []
+    for sentence in re.split(r"(?<=[.!?…])\s+|\n+", text):
+        words = sentence.split()
+        # A "sentence" longer than a window (a list without full stops) is cut by word count.
+        for start in range(0, len(words), max_words):
+            sentences.append(" ".join(words[start:start + max_words]))
     windows: list[list[str]] = [[]]
     count = 0
     for sentence in sentences:

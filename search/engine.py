@@ -144,7 +144,9 @@ class SearchEngine:
         """Rank articles for `query`. `lang` is a hint unless `trust_lang`; `pool` restricts."""
         started = time.perf_counter()
         query = query.strip()[:MAX_QUERY_CHARS]
-        repair = None if trust_lang else self.repair(query)
+        repair = self.repair(query)
+        if repair is not None and trust_lang and lang and repair.lang != lang:
+            repair = None  # the caller fixed another language: take the text as typed
         if repair is not None:
             query = repair.text
             guess = LanguageGuess(repair.lang, 1.0, repair.kind)

@@ -141,6 +141,10 @@ def render_markdown(body: str, lang: str, link_template: str = "/help/{lang}/{sl
     sections: list[Section] = [Section(heading=None, anchor="")]
     pending_heading: Token | None = None
     for token in tokens:
+        if token.type in ("fence", "code_block") and token.content.strip():
+            # Commands and error messages in code blocks are what customers paste into search.
+            sections[-1].blocks.append(token.content.strip())
+            continue
         if token.type == "heading_open":
             pending_heading = token
             continue

@@ -11,7 +11,9 @@ _SOURCE_HASH_LINE = re.compile(r"^source_hash\s*:.*$")
 
 def stamp_text(text: str, source_hash: str) -> str:
     """Return the file text with `source_hash` set, leaving every other line exactly as written."""
-    newline = "\r\n" if "\r\n" in text else "\n"
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    text = text.removeprefix(bom)
+    newline = "\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n"
     lines = text.split(newline)
     if not lines or lines[0].strip() != FENCE:
         raise ValueError("the file has no front matter")
@@ -24,7 +26,7 @@ def stamp_text(text: str, source_hash: str) -> str:
             break
     else:
         lines.insert(end, f"source_hash: {source_hash}")
-    return newline.join(lines)
+    return bom + newline.join(lines)
 
 
 def stamp_translation(translation: Article, source: Article) -> bool:

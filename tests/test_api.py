@@ -305,3 +305,38 @@ def test_ticket_while_the_database_is_down_is_503_and_search_still_works(
     error = assert_error(client.post("/api/v1/tickets", json=TICKET), 503, "database_unavailable")
     assert error["details"] == {"retry": True}
     assert client.get("/api/v1/search?q=refund").status_code == 200
+
+
+def test_admin_reindex_runs_once_and_reports(client: FlaskClient, app: Flask) -> None:
+    import time
+
+    started = client.post("/api/v1/admin/reindex", headers=TOKEN)
+    assert started.status_code == 202 and started.get_json()["status"] == "running"
+    again = client.post("/api/v1/admin/reindex", headers=TOKEN)
+    assert again.status_code in (202, 409)
+    deadline = time.monotonic() + 60
+    while client.get("/api/v1/admin/reindex", headers=TOKEN).get_json()["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    state = client.get("/api/v1/admin/reindex", headers=TOKEN).get_json()
+    assert state["status"] == "done" and state["articles"] == 63
+
+
+@pytest.mark.parametrize("body", [{"type": "search", "query": "bad\x00text"},
+                                  {"type": "search", "data": {"x": "y" * 3000}}])
+def test_hostile_values_are_400(client: FlaskClient, body: dict) -> None:
+    assert_error(client.post("/api/v1/events", json=body), 400)
+
+
+def test_deeply_nested_json_is_400_not_500(client: FlaskClient) -> None:
+    response = client.post("/api/v1/events", data="[" * 20000 + "]" * 20000,
+                           content_type="application/json")
+    assert response.status_code == 400 and response.is_json
+
+
+def test_widget_hint_lets_the_text_decide(client: FlaskClient) -> None:
+    data = client.get("/api/v1/search", query_string={"q": "не могу войти в аккаунт",
+                                                      "hint": "en"}).get_json()
+    assert data["lang"] == "ru"
+    repaired = client.get("/api/v1/search", query_string={"q": "pf,skf gfhjkm", "hint": "en"})
+    assert repaired.get_json()["repaired_query"] == "забыла пароль"

@@ -51,6 +51,8 @@ def test_clean_article_has_no_problems(articles_dir: Path, write_article: WriteA
         ("---\ntitle: Draft-ish\nstatus: archived\n---\nBody", "unknown-status", 3),
         ("---\ntitle: Dated\nupdated: last tuesday\n---\nBody", "bad-updated", 3),
         ("---\ntitle: Tagged\ntags: {a: 1}\n---\nBody", "bad-tags", 3),
+        ("---\ntitle: Dated\nupdated: 2026-02-30\n---\nBody", "bad-front-matter", 2),
+        ("---\ntitle: !!int abc\n---\nBody", "bad-front-matter", 2),
     ],
 )
 def test_front_matter_errors(articles_dir: Path, write_article: WriteArticle,
@@ -234,3 +236,15 @@ def test_missing_articles_folder_is_an_error(runner: CliRunner, tmp_path: Path) 
     result = runner.invoke(main, ["check", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
     assert "articles folder not found" in result.output
+
+
+def test_stamp_keeps_bom_and_crlf(runner: CliRunner, articles_dir: Path,
+                                  write_article: WriteArticle) -> None:
+    write_article("en", "reset-password")
+    path = articles_dir / "sv" / "reset-password.md"
+    path.write_bytes(("\ufeff" + article_text(title="Återställ")).replace("\n", "\r\n").encode())
+    result = runner.invoke(main, ["stamp", "sv/reset-password", "--articles-dir", str(articles_dir)])
+    assert result.exit_code == 0, result.output
+    data = path.read_bytes()
+    assert data.startswith("\ufeff".encode()) and b"\r\nsource_hash: " in data
+    assert "translation-stale" not in codes(problems_of(articles_dir))

@@ -118,3 +118,16 @@ def test_reindex_embeds_only_changed_chunks(tmp_path: Path, articles_dir: Path,
     # The changed chunk and its article vector are new; everything else comes from the cache.
     assert second.stats.embedded == 2
     assert second.stats.reused == first.stats.embedded - 2
+
+
+def test_empty_articles_folder_is_never_published(tmp_path: Path, fake_model: str) -> None:
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+
+    (tmp_path / "articles" / "en").mkdir(parents=True)
+    settings = load_settings(environ={}, overrides={"INSTANCE_PATH": str(tmp_path / "i"),
+                                                    "MODEL": fake_model,
+                                                    "ARTICLES_DIR": str(tmp_path / "articles")})
+    with pytest.raises(UnusableIndexError, match="no published articles"):
+        build_and_publish(settings)
+    assert not Path(settings["INDEX_DIR"]).exists()

@@ -42,3 +42,8 @@ def test_external_links_are_not_article_links() -> None:
     assert parse_link("mailto:support@driftbox.com") is None
     assert parse_link("#steps") is None
     assert parse_link("reset-password.md") == ("reset-password", None, None)
+
+
+def test_code_blocks_are_searchable_text() -> None:
+    rendered = render_markdown("## Install\n\n```\nsudo apt install ./driftbox.deb\n```\n", "en")
+    assert "sudo apt install ./driftbox.deb" in rendered.sections[-1].text

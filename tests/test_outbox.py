@@ -126,3 +126,27 @@ def test_kb_tickets_list_and_send(db: Database, desk: HelpDesk, database_url: st
     assert "delivered" in CliRunner().invoke(main, ["tickets", "list"], env=env).output
     no_url = CliRunner().invoke(main, ["tickets", "send"], env={**env, "KB_WEBHOOK_URL": ""})
     assert no_url.exit_code == 1 and "KB_WEBHOOK_URL" in no_url.output
+
+
+def test_redirecting_help_desk_is_a_failure_not_a_delivery(db: Database) -> None:
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.send_response(301)
+            self.send_header("Location", "/elsewhere")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802 - a followed redirect would land here
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    add_ticket(db)
+    report = deliver_due(db, f"http://127.0.0.1:{server.server_port}/intake", timeout=2)
+    server.shutdown()
+    assert report.failed == 1 and report.delivered == 0
+    with db.session() as session:
+        assert "redirect" in session.scalar(select(OutboxItem)).last_error

@@ -87,7 +87,22 @@ def rows(app, model, *where):  # type: ignore[no-untyped-def]
 def ask(page, subject: str, message: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#kb-subject").fill(subject)
     page.locator("#kb-message").fill(message)
+    # Let the debounced search for the whole text finish, so the list is not replaced under us.
+    page.wait_for_timeout(450)
+    page.wait_for_load_state("networkidle")
     page.locator(".kb-suggestion").first.wait_for(timeout=15_000)
+
+
+def eventually(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    """Poll until `check()` is truthy (the widget's requests are fire-and-forget)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize(("lang", "subject", "message", "slug", "yes"), [
@@ -112,10 +127,10 @@ def test_question_suggestion_article_and_deflection(page, server, lang: str, sub
     screenshot(page, f"widget-{lang}-article")
     page.get_by_role("button", name=yes).click()
     page.locator(".kb-done").wait_for()
-    page.wait_for_timeout(300)
-    deflections = rows(app, Event, Event.type == "deflected", Event.article_id.in_(article_ids))
-    assert deflections, "the deflection was not recorded"
-    assert rows(app, Feedback, Feedback.article_id == article_ids[0], Feedback.helpful.is_(True))
+    assert eventually(lambda: rows(app, Event, Event.type == "deflected",
+                                   Event.article_id.in_(article_ids))), "deflection not recorded"
+    assert eventually(lambda: rows(app, Feedback, Feedback.article_id == article_ids[0],
+                                   Feedback.helpful.is_(True)))
     assert page.problems == []
 
 
@@ -239,3 +254,19 @@ def test_js_api_set_locale_close_open_destroy(page, server) -> None:
     assert page.locator(".kb-title").is_visible()
     page.evaluate("DriftboxHelp.instance.destroy()")
     assert page.locator(".kb-host").count() == 0
+
+
+def test_dashboard_renders_charts_after_login(page, server) -> None:
+    from tests.test_report import seed
+
+    url, app = server
+    seed(app.extensions["kb_db"])
+    page.goto(f"{url}/admin/dashboard")
+    page.locator("#token").fill("s3cret-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#funnel").wait_for()
+    page.wait_for_function("Chart.getChart(document.getElementById('rate-chart')) !== undefined")
+    assert page.evaluate("Chart.getChart(document.getElementById('funnel-chart')).data"
+                         ".datasets[0].data.length") == 7
+    screenshot(page, "dashboard")
+    assert page.problems == []

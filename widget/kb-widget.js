@@ -69,7 +69,7 @@
     var catalog = {};
     var session = uid();
     var shown = [], opened = [], current = null, lastFocus = null, timer = null, pending = null;
-    var startedTicket = false, replyHours = config.replyHours || 24;
+    var startedTicket = false, replyHours = config.replyHours || 24, retryPending = false, retryTimer = null;
 
     var host = el("div", {"class": "kb-host", "data-theme": config.theme || "light"});
     if (container) container.appendChild(host);
@@ -188,7 +188,7 @@
       if (text.length < 4) { renderSuggestions([]); return; }
       if (pending) pending.abort();
       pending = window.AbortController ? new AbortController() : null;
-      fetch(api + "/search?" + new URLSearchParams({q: text, lang: lang, limit: "3", session_id: session}),
+      fetch(api + "/search?" + new URLSearchParams({q: text, hint: lang, limit: "3", session_id: session}),
             {signal: pending ? pending.signal : undefined})
         .then(function (r) { return r.ok ? r.json() : {results: []}; })
         .then(function (data) { renderSuggestions(data.results || []); })
@@ -284,7 +284,15 @@
         ui.status.textContent = _("Please check the form: something is missing or too long.");
       } else {
         ui.status.textContent = _("We could not send your message. It is saved on this device; please try again in a moment.");
-        window.addEventListener("online", function retry() { window.removeEventListener("online", retry); ui.form.requestSubmit ? ui.form.requestSubmit() : null; });
+        if (!retryPending) {
+          retryPending = true;
+          var retry = function () {
+            window.removeEventListener("online", retry); clearTimeout(retryTimer); retryPending = false;
+            if (ui.form.isConnected && !ui.form.hidden && ui.form.requestSubmit) ui.form.requestSubmit();
+          };
+          window.addEventListener("online", retry);
+          retryTimer = setTimeout(retry, 30000);
+        }
       }
     }
 
