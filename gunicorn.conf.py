@@ -17,3 +17,6 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     database = getattr(app, "extensions", {}).get("kb_db") if app is not None else None
     if database is not None:
         database.engine.dispose(close=False)
+    outbox = getattr(app, "extensions", {}).get("kb_outbox") if app is not None else None
+    if outbox is not None:
+        outbox.ensure_running()  # retry queued tickets even before the first request

@@ -50,6 +50,13 @@ class Database:
         finally:
             session.close()
 
+    def insert(self, row: Any) -> int:
+        """Store one new row and return its id."""
+        with self.session() as session:
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
     def upgrade(self) -> None:
         """Apply every migration not yet applied."""
         config = Config()

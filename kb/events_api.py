@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from kb.models import Event
 from kb.security import limiter, write_limit
-from kb.validation import ConfiguredLanguage, MaxChars
+from kb.validation import CreatedSchema, ConfiguredLanguage, MaxChars
 
 bp = Blueprint("events", __name__, description="Record widget events")
 
@@ -33,19 +33,11 @@ class EventSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict, validate=_small_json)
 
 
-class EventCreatedSchema(Schema):
-    id = fields.Integer()
-
-
 @bp.route("/events")
 class EventResource(MethodView):
     @limiter.limit(write_limit)
     @bp.arguments(EventSchema)
-    @bp.response(201, EventCreatedSchema)
+    @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store one widget event."""
-        with current_app.extensions["kb_db"].session() as session:
-            row = Event(**data)
-            session.add(row)
-            session.flush()
-            return {"id": row.id}
+        return {"id": current_app.extensions["kb_db"].insert(Event(**data))}

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 
 from kb.models import Feedback
 from kb.security import limiter, write_limit
-from kb.validation import MaxChars
+from kb.validation import CreatedSchema, MaxChars
 
 bp = Blueprint("feedback", __name__, description="Record whether an article helped")
 
@@ -26,19 +26,11 @@ class FeedbackSchema(Schema):
     session_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100))
 
 
-class FeedbackCreatedSchema(Schema):
-    id = fields.Integer()
-
-
 @bp.route("/feedback")
 class FeedbackResource(MethodView):
     @limiter.limit(write_limit)
     @bp.arguments(FeedbackSchema)
-    @bp.response(201, FeedbackCreatedSchema)
+    @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store one answer to "did this solve your problem?"."""
-        with current_app.extensions["kb_db"].session() as session:
-            row = Feedback(**data)
-            session.add(row)
-            session.flush()
-            return {"id": row.id}
+        return {"id": current_app.extensions["kb_db"].insert(Feedback(**data))}

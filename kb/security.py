@@ -33,7 +33,16 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _retry_after_only_when_limited(response: Response) -> Response:
+    # Flask-Limiter adds Retry-After to every response; it only means something on a 429.
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_security(app: Flask) -> None:
+    # Registered before the limiter, so it runs after the limiter has added its headers.
+    app.after_request(_retry_after_only_when_limited)
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import RAISE, ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields
 
 # Unknown fields are rejected everywhere, query strings included (webargs excludes them there by
 # default), so a typo like `?limt=3` is reported instead of silently ignored.
@@ -38,3 +38,9 @@ class ConfiguredLanguage:
         languages = current_app.config["LANGUAGES"]
         if value not in languages:
             raise ValidationError(f"unknown language {value!r}; use one of {', '.join(languages)}")
+
+
+class CreatedSchema(Schema):
+    """The answer to a successful POST that stored one row."""
+
+    id = fields.Integer()
