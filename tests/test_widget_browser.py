@@ -257,9 +257,14 @@ def test_js_api_set_locale_close_open_destroy(page, server) -> None:
 
 
 def test_dashboard_renders_charts_after_login(page, server) -> None:
+    from kb.report import funnel
     from tests.test_report import seed
 
     url, app = server
+    # Sessions the widget recorded earlier in this module (real browser use) are counted.
+    with app.extensions["kb_db"].session() as session:
+        widget_sessions = sum(row.sessions for row in funnel(session))
+    assert widget_sessions >= 5
     seed(app.extensions["kb_db"])
     page.goto(f"{url}/admin/dashboard")
     page.locator("#token").fill("s3cret-token")
@@ -269,4 +274,6 @@ def test_dashboard_renders_charts_after_login(page, server) -> None:
     assert page.evaluate("Chart.getChart(document.getElementById('funnel-chart')).data"
                          ".datasets[0].data.length") == 7
     screenshot(page, "dashboard")
+    total_all = page.locator("#funnel tr.total", has_text="all").locator("td").nth(2)
+    assert int(total_all.inner_text()) == widget_sessions + 5  # + the seeded sessions
     assert page.problems == []
