@@ -63,21 +63,40 @@ class LiveIndex:
         _ = index.keyword  # build keyword indexes now, not in the first customer's request
         return Snapshot(engine, load_articles_for(self.settings), target)
 
+    def _earlier_builds(self, failed: str | None) -> list[str]:
+        """Finished builds beside the link, newest first (the fallbacks after a bad publish)."""
+        builds = self.link.parent / f"{self.link.name}-builds"
+        if not builds.is_dir():
+            return []
+        found = sorted((p for p in builds.iterdir() if (p / "manifest.json").is_file()),
+                       reverse=True)
+        return [str(p.resolve()) for p in found if str(p.resolve()) != failed]
+
     def load_now(self) -> None:
-        """Load the published index (at start-up); a failure is kept as `error`, not raised."""
+        """Load the published index at start-up. If it is missing or damaged, serve the newest
+        earlier build that loads, and say so loudly; a failure is kept as `error`, not raised."""
         target = self._target()
-        if target is None:
+        candidates = ([target] if target else []) + self._earlier_builds(target)
+        if not candidates:
             self.error = f"no search index at {self.link}; build one with: kb index"
             log.error(self.error)
             return
-        try:
-            snapshot = self._load(target)
-        except Exception as exc:  # noqa: BLE001 - start without an index rather than not at all
-            self.error = str(exc)
-            log.error("cannot load the search index: %s", exc)
+        problems = []
+        for candidate in candidates:
+            try:
+                snapshot = self._load(candidate)
+            except Exception as exc:  # noqa: BLE001 - try the next build; never refuse to start
+                problems.append(f"{candidate}: {exc}")
+                log.error("cannot load the search index %s: %s", candidate, exc)
+                continue
+            if candidate != target:
+                log.error("SERVING AN EARLIER INDEX %s because the published one (%s) cannot be "
+                          "loaded; fix it with: kb index", candidate, target)
+                self._failed = target
+            with self._lock:
+                self._snapshot, self.error = snapshot, None
             return
-        with self._lock:
-            self._snapshot, self.error = snapshot, None
+        self.error = "no loadable search index; " + "; ".join(problems)
 
     def _reload_in_background(self, target: str) -> None:
         try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ from search.snippet import highlight
 from search.text import stem_tokens
 
 MAX_QUERY_CHARS = 1000
+CACHE_SIZE = 2048
 FEEDBACK_TOP = 3
 FEEDBACK_BETA = 0.6
 
@@ -100,6 +103,10 @@ class SearchEngine:
         for d in docs:
             self._slug_langs.setdefault(d.slug, set()).add(d.lang)
         self._served: dict[str, np.ndarray] = {}
+        # Search-as-you-type repeats the same texts (reloads, retyped words, several tabs):
+        # remember recent answers. The engine is immutable, so entries never go stale.
+        self._cache: OrderedDict[tuple[Any, ...], SearchResponse] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._chunks_of: list[np.ndarray] = []
         starts = np.searchsorted(index.chunk_owner, np.arange(len(docs) + 1))
         self._chunks_of = [np.arange(starts[i], starts[i + 1]) for i in range(len(docs))]
@@ -142,6 +149,25 @@ class SearchEngine:
                limit: int = 5, pool: Callable[[Document], bool] | None = None,
                trust_lang: bool = False) -> SearchResponse:
         """Rank articles for `query`. `lang` is a hint unless `trust_lang`; `pool` restricts."""
+        if pool is not None:
+            return self._search(query, lang, hints, limit, pool, trust_lang)
+        started = time.perf_counter()
+        key = (query, lang, tuple(hints), limit, trust_lang)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+        if cached is not None:
+            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+        response = self._search(query, lang, hints, limit, None, trust_lang)
+        with self._cache_lock:
+            self._cache[key] = response
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return response
+
+    def _search(self, query: str, lang: str | None, hints: Sequence[str], limit: int,
+                pool: Callable[[Document], bool] | None, trust_lang: bool) -> SearchResponse:
         started = time.perf_counter()
         query = query.strip()[:MAX_QUERY_CHARS]
         repair = self.repair(query)

@@ -110,3 +110,13 @@ def test_russian_typed_on_english_layout_is_repaired(engine: SearchEngine) -> No
 
 def test_plain_english_is_not_repaired(engine: SearchEngine) -> None:
     assert engine.search("forgot password").repaired_query is None
+
+
+def test_repeated_queries_come_from_the_cache(engine: SearchEngine) -> None:
+    calls = len(engine.embedder.calls)
+    first = engine.search("glömt lösenord")
+    second = engine.search("glömt lösenord")
+    assert [r.id for r in second.results] == [r.id for r in first.results]
+    assert len(engine.embedder.calls) == calls + 1  # the model ran once
+    engine.search("glömt lösenord", limit=2)
+    assert len(engine.embedder.calls) == calls + 2  # another question, another run

@@ -84,3 +84,19 @@ def test_missing_index_answers_503_in_the_error_shape(tmp_path: Path, fake_model
     assert response.status_code == 503
     assert "kb index" in response.get_json()["error"]["message"]
     app.extensions["kb_db"].dispose()
+
+
+def test_corrupt_published_index_at_start_serves_the_last_good_build(
+        tmp_path: Path, fake_model: str) -> None:
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp_path / "i"), "MODEL": fake_model,
+        "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
+    build_and_publish(settings)
+    newest = build_and_publish(settings).report.path
+    (newest / "chunk_vectors.faiss").write_bytes(b"damaged on disk")
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                                Path(settings["INDEX_DIR"]), fake_model))
+    client = app.test_client()
+    assert client.get("/api/v1/health").status_code == 200
+    assert client.get("/api/v1/search?q=refund").get_json()["results"]
+    app.extensions["kb_db"].dispose()
