@@ -277,3 +277,16 @@ def test_dashboard_renders_charts_after_login(page, server) -> None:
     total_all = page.locator("#funnel tr.total", has_text="all").locator("td").nth(2)
     assert int(total_all.inner_text()) == widget_sessions + 5  # + the seeded sessions
     assert page.problems == []
+
+
+def test_answer_in_another_language_is_labelled(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/sv")
+    ask(page, "Linux", "hur använder jag driftbox i linux terminalen")
+    fallback = page.locator(".kb-suggestion", has_text="Use Driftbox on Linux")
+    assert fallback.locator(".kb-label").inner_text() == "På engelska"
+    assert fallback.get_attribute("lang") == "en"
+    fallback.click()
+    page.locator("#kb-article-title").wait_for()
+    assert page.locator(".kb-article .kb-label").inner_text() == "Det här svaret är på engelska."
+    screenshot(page, "widget-sv-fallback")
