@@ -22,7 +22,8 @@ def test_index_swap_while_serving(tmp_path: Path, fake_model: str) -> None:
     build_and_publish(settings)
     app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
                                 Path(settings["INDEX_DIR"]), fake_model,
-                                ARTICLES_DIR=str(articles)))
+                                ARTICLES_DIR=str(articles),
+                                RATE_LIMIT_SEARCH="10000000/minute"))
     client = app.test_client()
     first_build = client.get("/api/v1/health").get_json()["index_built_at"]
     statuses: list[int] = []
