@@ -367,11 +367,11 @@ def report(ctx: Context, start: Any, end: Any, period: str, as_json: bool) -> No
     """Deflection funnel, content gaps, article performance and translation health."""
     from kb.db import Database
     from kb.report import DateRange, build_report
-    from kb.searcher import embedder_for, load_articles_for
+    from kb.searcher import load_articles_for, model_for
 
     database = Database(ctx.settings["DATABASE_URL"])
     with database.session() as session:
-        result = build_report(session, embedder_for(ctx.settings), load_articles_for(ctx.settings),
+        result = build_report(session, model_for(ctx.settings), load_articles_for(ctx.settings),
                               ctx.settings, DateRange(start, end), period)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

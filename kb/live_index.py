@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.searcher import embedder_for, load_articles_for
+from kb.searcher import load_articles_for, model_for
 from search.collection import ArticleSet
 from search.engine import SearchEngine
 from search.index import SearchIndex
@@ -57,7 +57,8 @@ class LiveIndex:
         return os.path.realpath(self.link) if self.link.exists() else None
 
     def _load(self, target: str) -> Snapshot:
-        embedder = embedder_for(self.settings)
+        # Serving only encodes queries: no embedding cache (and no SQLite handle per reload).
+        embedder = model_for(self.settings)
         index = SearchIndex.load(Path(target), embedder.name)
         engine = SearchEngine(index, embedder, self.settings["LANGUAGES"])
         _ = index.keyword  # build keyword indexes now, not in the first customer's request

@@ -18,13 +18,18 @@ from search.index import BuildReport, SearchIndex, UnusableIndexError, publish_i
 _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
 
 
-def embedder_for(settings: Mapping[str, Any]) -> CachedEmbedder:
-    """The configured model (loaded once per process) behind the on-disk embedding cache."""
+def model_for(settings: Mapping[str, Any]) -> SentenceTransformerEmbedder:
+    """The configured model, loaded once per process; enough for answering queries."""
     model = str(settings["MODEL"])
     if model not in _EMBEDDERS:
         _EMBEDDERS[model] = load_embedder(model, fallback=bool(settings["MODEL_FALLBACK"]))
+    return _EMBEDDERS[model]
+
+
+def embedder_for(settings: Mapping[str, Any]) -> CachedEmbedder:
+    """The model behind the on-disk embedding cache, for embedding documents (index, eval)."""
     cache = EmbeddingCache(Path(settings["CACHE_DIR"]) / "embeddings.sqlite")
-    return CachedEmbedder(_EMBEDDERS[model], cache)
+    return CachedEmbedder(model_for(settings), cache)
 
 
 def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> ArticleSet:
@@ -66,6 +71,6 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
 
 def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> SearchEngine:
     """Load the served index, refusing one built with another model."""
-    embedder = embedder_for(settings)
+    embedder = model_for(settings)
     index = SearchIndex.load(index_dir or Path(settings["INDEX_DIR"]), embedder.name)
     return SearchEngine(index, embedder, settings["LANGUAGES"])
