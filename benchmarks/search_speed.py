@@ -23,9 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb.searcher import build_and_publish, embedder_for, open_engine  # noqa: E402
+from kb.searcher import build_and_publish, open_engine  # noqa: E402
 from kb.settings import load_settings  # noqa: E402
 from search.collection import load_articles  # noqa: E402
+from search.embedder import OFFLINE_MODEL, offline_model_path  # noqa: E402
 
 QUESTIONS = [
     "I forgot my password", "how do I get a refund", "the app will not start on my mac",
@@ -97,13 +98,20 @@ def main() -> None:
         print(f"build: {chunks} chunks in {build.report.seconds:.1f} s", flush=True)
 
         engine = open_engine(settings)
-        embedder = embedder_for(settings)
+        # The floor is the model alone: a plain sentence-transformers encode of the question
+        # (the engine's own encoding path skips some of encode()'s per-call set-up).
+        from sentence_transformers import SentenceTransformer
+
+        model = settings["MODEL"]
+        plain = SentenceTransformer(str(offline_model_path()) if model == OFFLINE_MODEL else model,
+                                    device="cpu")
+        plain.encode(["warm up"])
         search_ms: list[float] = []
         encode_ms: list[float] = []
         for i in range(args.queries):
             question = f"{QUESTIONS[i % len(QUESTIONS)]} {i}"  # distinct texts: no query cache
             started = time.perf_counter()
-            embedder.encode_queries([question])
+            plain.encode([question])
             encode_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             engine.search(question, limit=5)
@@ -147,7 +155,7 @@ def main() -> None:
         f"| index build: seconds | {b['seconds']} |\n"  # type: ignore[index]
         f"| index build: chunks per second | {b['chunks_per_second']} |\n"  # type: ignore[index]
         f"| search p50 / p99 (ms) | {q['search_p50_ms']} / {q['search_p99_ms']} |\n"  # type: ignore[index]
-        f"| encode the query alone p50 / p99 (ms) | {q['encode_p50_ms']} / {q['encode_p99_ms']} |\n"  # type: ignore[index]
+        f"| encode the query alone (plain `model.encode`) p50 / p99 (ms) | {q['encode_p50_ms']} / {q['encode_p99_ms']} |\n"  # type: ignore[index]
         f"| search p50 / encode p50 | {q['p50_over_encode']} |\n"  # type: ignore[index]
         f"| re-index after editing 1 of {r['articles']} articles (s) | {r['seconds']} "  # type: ignore[index]
         f"(embedded {r['texts_embedded']}, reused {r['texts_reused']}) |\n",  # type: ignore[index]

@@ -54,6 +54,17 @@ def _prompts_for(model_name: str) -> tuple[str, str]:
     return "", ""
 
 
+_MULTILINGUAL_MARKERS = ("multilingual", "labse", "bge-m3", "xlm", "mpnet-base-v2-multi", "distiluse")
+
+
+def is_multilingual(model_name: str) -> bool:
+    """Whether a model embeds Swedish and Russian as well as English (judged by its name: every
+    multilingual sentence-transformers family says so in it). English-only models get Swedish and
+    Russian questions in their English translation instead."""
+    lowered = model_name.lower()
+    return any(marker in lowered for marker in _MULTILINGUAL_MARKERS)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded offline, returning L2-normalized float32 vectors."""
 
@@ -78,6 +89,9 @@ class SentenceTransformerEmbedder:
                 f"Hugging Face cache, or unset it to use the bundled offline model.") from exc
         if max_seq_length:
             self._model.max_seq_length = max_seq_length
+        self._model.eval()  # once here, so a single query can skip encode()'s per-call set-up
+        default_prompt = getattr(self._model, "default_prompt_name", None)
+        self._default_prompt = self._model.prompts.get(default_prompt) if default_prompt else None
         dimension_of = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
         self.dimension = int(dimension_of() or 0)
@@ -92,7 +106,22 @@ class SentenceTransformerEmbedder:
                                      show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
+    def _encode_one(self, text: str) -> np.ndarray:
+        # A customer's question is one short text, and model.encode() spends about a sixth of
+        # its time on per-call set-up (moving the model to its device, switching it to eval mode,
+        # sorting the batch by length). The same preprocessing and forward pass without it give
+        # the same vector, bit for bit.
+        import torch
+
+        with torch.inference_mode():
+            features = self._model.preprocess([text], prompt=self._default_prompt)
+            embedding = self._model(features)["sentence_embedding"]
+            vectors = torch.nn.functional.normalize(embedding, p=2, dim=1).cpu().numpy()
+        return np.asarray(vectors, dtype=np.float32)
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1:
+            return self._encode_one(self.query_prefix + texts[0])
         return self._encode(texts, self.query_prefix)
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -15,13 +17,15 @@ from search.document import Document
 from search.embedder import Embedder
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, fuse, normalize_scores
 from search.index import SearchIndex
-from search.language import LanguageGuess, identify_language
+from search.language import LanguageGuess, hinted_language, identify_language, load_detector
+from search.query_translation import QueryTranslator, TranslatedQuery
 from search.repair import Repair, repair_query
 from search.snippet import highlight
 from search.text import stem_tokens
 
 MAX_QUERY_CHARS = 1000
 CACHE_SIZE = 2048
+TRANSLATION_TARGET = "en"
 FEEDBACK_TOP = 3
 FEEDBACK_BETA = 0.6
 
@@ -43,8 +47,28 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     "en": AbstainRule(min_dense=0.38, min_chargram=0.14),
     "sv": AbstainRule(min_dense=0.52, min_chargram=0.12),
     "ru": AbstainRule(min_dense=0.48, min_chargram=0.14, min_bm25=2.0),
+    # A Swedish or Russian question compared in English, through its word-by-word translation.
+    "translated": AbstainRule(min_dense=0.38, min_chargram=0.14),
     "default": AbstainRule(min_dense=0.45, min_chargram=0.14),
 }
+
+
+@dataclass(frozen=True)
+class EmbeddingPlan:
+    """The texts to embed for one search, and which candidates are compared in English."""
+
+    texts: list[str]
+    in_english: np.ndarray  # per candidate: scored with the English (translated) embedding
+
+    def vector_of(self, count: int) -> np.ndarray:
+        """Per candidate, the index of the text whose vector scores it."""
+        if len(self.texts) == 1:
+            return np.zeros(count, dtype=np.int64)
+        return self.in_english.astype(np.int64)
+
+    @property
+    def vector_for_snippets(self) -> int:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,18 @@ class RankingConfig:
     weights: Mapping[str, Weights] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     abstain: Mapping[str, AbstainRule] | None = field(default_factory=lambda: dict(DEFAULT_ABSTAIN))
     fallback_languages: Sequence[str] = ("en",)
+    # With an English-only model a Swedish or Russian question is embedded in its English
+    # translation (one encoding either way); a multilingual model gets the question as typed.
+    embed_translation: bool = True
+    # Keyword evidence (best translated English BM25 over best native BM25) below the band:
+    # embed as typed; above: embed the translation; inside: embed both (a second encoding, a few
+    # milliseconds). Tuned per language on the deflection dev set to a point: one encoding.
+    translation_band: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: {"sv": (1.0, 1.0), "ru": (0.5, 0.5)})
+    # Added to the fused score of articles in the customer's own language: where an article
+    # exists in it, it wins a close race against an English-only one.
+    native_preference: Mapping[str, float] = field(
+        default_factory=lambda: {"sv": 1.0, "ru": 1.0})  # tuned on the deflection dev set
 
 
 @dataclass(frozen=True)
@@ -72,7 +108,8 @@ class Result:
     signals: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field, not asdict(): its recursive deep copy was a tenth of answering from the cache.
+        return {**self.__dict__, "signals": dict(self.signals)}
 
 
 @dataclass(frozen=True)
@@ -86,23 +123,57 @@ class SearchResponse:
     abstained: bool
     took_ms: float
     repaired_query: str | None = None  # "Showing results for …" when the input was repaired
+    cache: str | None = None  # None: searched now; "local": this process's cache; "shared"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for a shared cache (where it came from is not part of the answer)."""
+        data = asdict(self)
+        del data["cache"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SearchResponse:
+        values = dict(data)
+        values["results"] = [Result(**result) for result in values["results"]]
+        return cls(**values)
+
+
+class SharedCache(Protocol):
+    """A second cache level shared by several processes or hosts (e.g. Redis). It only saves
+    time: `get` answers None and `put` does nothing when the store cannot be reached."""
+
+    def get(self, key: str) -> Mapping[str, Any] | None: ...
+
+    def put(self, key: str, value: Mapping[str, Any]) -> None: ...
 
 
 class SearchEngine:
     """Hybrid search over one SearchIndex: dense + BM25 + character n-grams, fused per language."""
 
     def __init__(self, index: SearchIndex, embedder: Embedder, languages: Sequence[str],
-                 config: RankingConfig | None = None):
+                 config: RankingConfig | None = None, translator: QueryTranslator | None = None,
+                 shared_cache: SharedCache | None = None):
         self.index = index
+        self.translator = translator
         self.embedder = embedder
         self.languages = tuple(languages)
         self.config = config or RankingConfig()
+        self.shared_cache = shared_cache
+        # Everything besides the request that decides an answer: a shared entry written by
+        # another build, language list or ranking is never read back.
+        self.answers_identity = hashlib.sha256(
+            repr((index.identity, self.languages, self.config,
+                  translator.identity if translator else None)).encode("utf-8")).hexdigest()[:32]
         docs = index.documents
         self._doc_langs = np.array([d.lang for d in docs])
         self._slug_langs: dict[str, set[str]] = {}
         for d in docs:
             self._slug_langs.setdefault(d.slug, set()).add(d.lang)
         self._served: dict[str, np.ndarray] = {}
+        # Where each article's English version sits (-1: none): an English-only model compares a
+        # translated question with the English version of a Swedish or Russian article.
+        english_at = {d.slug: i for i, d in enumerate(docs) if d.lang == TRANSLATION_TARGET}
+        self._english_version = np.array([english_at.get(d.slug, -1) for d in docs], dtype=np.int64)
         # Search-as-you-type repeats the same texts (reloads, retyped words, several tabs):
         # remember recent answers. The engine is immutable, so entries never go stale.
         self._cache: OrderedDict[tuple[Any, ...], SearchResponse] = OrderedDict()
@@ -110,6 +181,18 @@ class SearchEngine:
         self._chunks_of: list[np.ndarray] = []
         starts = np.searchsorted(index.chunk_owner, np.arange(len(docs) + 1))
         self._chunks_of = [np.arange(starts[i], starts[i + 1]) for i in range(len(docs))]
+        self._chunk_stems: dict[int, frozenset[str]] = {}  # see _stems_of_chunk
+
+    def warm_up(self) -> None:
+        """Build now what a first question would otherwise wait for: the keyword indexes and the
+        language detector."""
+        _ = self.index.keyword
+        load_detector(self.languages)
+        if self.translator is not None:
+            self.translator.warm_up()
+        # One question end to end: the lazily loaded code and the model's first-run allocations
+        # then sit in the preloaded master's pages, shared by every worker forked from it.
+        self._search("warm up", None, (), 1, None, False)
 
     def identify(self, query: str, hints: Sequence[str] = ()) -> LanguageGuess:
         return identify_language(query, self.languages, hints, default=self.languages[0])
@@ -128,21 +211,30 @@ class SearchEngine:
         self._served[lang] = keep
         return keep.copy()
 
-    def signals(self, query: str, query_vector: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw per-document signals: dense cosine (best chunk + whole article), BM25, char n-grams."""
-        index = self.index
-        n = len(index.documents)
-        chunk_scores = index.chunk_vectors.scores(query_vector)
-        best_chunk = np.full(n, -1.0, dtype=np.float32)
-        np.maximum.at(best_chunk, index.chunk_owner, chunk_scores)
-        article = index.article_vectors.scores(query_vector)
+    def keyword_signals(self, query: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
+        """BM25 and character n-gram scores of the candidates (a mask over documents), each in
+        its own language's index; the rest get 0."""
+        n = len(self.index.documents)
         bm25 = np.zeros(n, dtype=np.float32)
         chars = np.zeros(n, dtype=np.float32)
-        for lang, positions in index.positions_by_lang.items():
-            keyword = index.keyword[lang]
+        for lang, positions in self.index.positions_by_lang.items():
+            # A customer is served from one language or two, out of all that are indexed.
+            if not candidates[positions].any():
+                continue
+            keyword = self.index.keyword[lang]
             bm25[positions] = keyword.bm25(query)
             chars[positions] = keyword.chargram(query)
-        return {"chunk": best_chunk, "article": article, "bm25": bm25, "chargram": chars,
+        return {"bm25": bm25, "chargram": chars}
+
+    def dense_signals(self, query_vector: np.ndarray) -> dict[str, np.ndarray]:
+        """Dense cosine of every document: best chunk and whole article. Scoring every vector in
+        one pass on the calling thread is faster than picking positions (FAISS's per-position
+        kernel leaves an OpenMP thread spinning on the core the model needs)."""
+        index = self.index
+        chunk_scores = index.chunk_vectors.scores(query_vector)
+        best_chunk = np.full(len(index.documents), -1.0, dtype=np.float32)
+        np.maximum.at(best_chunk, index.chunk_owner, chunk_scores)
+        return {"chunk": best_chunk, "article": index.article_vectors.scores(query_vector),
                 "chunk_scores": chunk_scores}
 
     def search(self, query: str, lang: str | None = None, hints: Sequence[str] = (),
@@ -152,19 +244,51 @@ class SearchEngine:
         if pool is not None:
             return self._search(query, lang, hints, limit, pool, trust_lang)
         started = time.perf_counter()
-        key = (query, lang, tuple(hints), limit, trust_lang)
+        key = self.request_key(query, lang, hints, limit, trust_lang)
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
         if cached is not None:
-            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        response = self._search(query, lang, hints, limit, None, trust_lang)
+            return replace(cached, took_ms=(time.perf_counter() - started) * 1000, cache="local")
+        shared_key = self._shared_key(key)
+        response = self._from_shared_cache(shared_key)
+        if response is None:
+            response = self._search(query, lang, hints, limit, None, trust_lang)
+            if self.shared_cache is not None:
+                self.shared_cache.put(shared_key, response.to_dict())
+        else:
+            response = replace(response, took_ms=(time.perf_counter() - started) * 1000)
         with self._cache_lock:
-            self._cache[key] = response
+            self._cache[key] = replace(response, cache=None)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return response
+
+    def request_key(self, query: str, lang: str | None, hints: Sequence[str], limit: int,
+                    trust_lang: bool) -> tuple[Any, ...]:
+        """The parts of a request that can change its answer, normalized as `_search` reads
+        them, so requests that must get the same answer share one cache entry."""
+        query = query.strip()[:MAX_QUERY_CHARS]
+        if trust_lang and lang:
+            return (query, lang, True, limit)
+        return (query, hinted_language([h for h in (lang, *hints) if h], self.languages), False,
+                limit)
+
+    def _shared_key(self, key: tuple[Any, ...]) -> str:
+        request = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
+        return f"{self.answers_identity}:{request[:32]}"
+
+    def _from_shared_cache(self, shared_key: str) -> SearchResponse | None:
+        if self.shared_cache is None:
+            return None
+        data = self.shared_cache.get(shared_key)
+        if data is None:
+            return None
+        try:
+            return replace(SearchResponse.from_dict(data), cache="shared")
+        except (KeyError, TypeError, ValueError):
+            return None  # written by another version of this code: search again
 
     def _search(self, query: str, lang: str | None, hints: Sequence[str], limit: int,
                 pool: Callable[[Document], bool] | None, trust_lang: bool) -> SearchResponse:
@@ -183,8 +307,6 @@ class SearchEngine:
         if not query or not self.index.documents:
             return SearchResponse(query, guess.lang, guess.reason, [], True,
                                   (time.perf_counter() - started) * 1000)
-        vector = self.embedder.encode_queries([query])[0]
-        raw = self.signals(query, vector)
         candidates = self.served_pool(guess.lang)
         if pool is not None:
             candidates &= np.array([pool(d) for d in self.index.documents])
@@ -192,17 +314,50 @@ class SearchEngine:
         if positions.size == 0:
             return SearchResponse(query, guess.lang, guess.reason, [], True,
                                   (time.perf_counter() - started) * 1000)
-        dense = raw["chunk"][positions] + raw["article"][positions]
-        fused = fuse(dense, raw["bm25"][positions], raw["chargram"][positions],
-                     self._doc_langs[positions], guess.lang, self.config.weights)
-        fused = self._add_feedback(fused, positions, vector, guess.lang)
+        raw = self.keyword_signals(query, candidates)
+        translation = self.translate(query, guess.lang, positions)
+        if translation is not None:
+            self._add_translated_signals(raw, translation)
+        plan = self._plan_embedding(query, translation, raw, positions)
+        vectors = self.embedder.encode_queries(plan.texts)
+        # Each candidate takes its dense scores from the question embedded as typed or in
+        # English; a translated article compared in English stands in with its English version.
+        stand_ins = np.where(plan.in_english & (self._english_version[positions] >= 0)
+                             & (self._doc_langs[positions] != TRANSLATION_TARGET),
+                             self._english_version[positions], positions)
+        source = plan.vector_of(positions.size)
+        dense = [self.dense_signals(vector) for vector in vectors]
+        for signal in ("chunk", "article"):
+            raw[signal] = np.zeros(len(self.index.documents), dtype=np.float32)
+            for which in range(len(vectors)):
+                chosen = source == which
+                raw[signal][positions[chosen]] = dense[which][signal][stand_ins[chosen]]
+        raw["chunk_scores"] = dense[plan.vector_for_snippets]["chunk_scores"]
+        dense_score = raw["chunk"][positions] + raw["article"][positions]
+        fused = fuse(dense_score, raw["bm25"][positions], raw["chargram"][positions],
+                     self._doc_langs[positions], guess.lang, self.config.weights,
+                     translated=translation is not None)
+        native = self._doc_langs[positions] != TRANSLATION_TARGET
+        if translation is not None:
+            preference = self.config.native_preference.get(guess.lang, 0.0)
+            fused = fused + preference * (self._doc_langs[positions] == guess.lang)
+        feedback_vector = int(source[native][0]) if native.any() else int(source[0])
+        fused = self._add_feedback(fused, positions, vectors[feedback_vector], guess.lang,
+                                   stand_ins)
         order = np.argsort(-fused, kind="stable")
         top_positions = positions[order[:limit]]
-        results = [self._result(int(p), float(fused[order[i]]), guess.lang, query, raw)
+        # English articles found through the translation show the translated words highlighted.
+        english_words = f"{query} {translation.text}" if translation is not None else query
+        results = [self._result(int(p), float(fused[order[i]]), guess.lang,
+                                english_words if self._doc_langs[p] == TRANSLATION_TARGET else query,
+                                raw)
                    for i, p in enumerate(top_positions)]
         abstained = False
         if self.config.abstain is not None and results:
-            rule = self.config.abstain.get(guess.lang, self.config.abstain["default"])
+            # Meaning was compared in English when the question was embedded translated.
+            top = int(np.flatnonzero(positions == top_positions[0])[0])
+            rule_lang = "translated" if plan.in_english[top] else guess.lang
+            rule = self.config.abstain.get(rule_lang, self.config.abstain["default"])
             best = results[0].signals
             if not rule.keeps(best["dense"], best["chargram"], best["bm25"]):
                 results, abstained = [], True
@@ -210,17 +365,58 @@ class SearchEngine:
                               (time.perf_counter() - started) * 1000,
                               repair.text if repair else None)
 
+    def translate(self, query: str, lang: str, positions: np.ndarray) -> TranslatedQuery | None:
+        """The query in English, when English articles are among the candidates."""
+        if (self.translator is None or lang == TRANSLATION_TARGET
+                or lang not in self.translator.languages()
+                or TRANSLATION_TARGET not in self.index.keyword
+                or not (self._doc_langs[positions] == TRANSLATION_TARGET).any()):
+            return None
+        return self.translator.translate(query, lang)
+
+    def _plan_embedding(self, query: str, translation: TranslatedQuery | None,
+                        raw: dict[str, np.ndarray], positions: np.ndarray) -> EmbeddingPlan:
+        """What to embed: the question as typed, or its English translation when keywords point
+        to English articles (then translated articles are compared through their English
+        versions); with a band configured, both at once where keywords leave it open."""
+        english = self._doc_langs[positions] == TRANSLATION_TARGET
+        if translation is None or not translation.text or not self.config.embed_translation:
+            return EmbeddingPlan([query], np.zeros(positions.size, dtype=bool))
+        if english.all():
+            return EmbeddingPlan([translation.text], np.ones(positions.size, dtype=bool))
+        native_best = float(raw["bm25"][positions[~english]].max())
+        english_best = float(raw["bm25"][positions[english]].max())
+        ratio = english_best / native_best if native_best > 0 else float("inf")
+        low, high = self.config.translation_band.get(translation.lang, (1.0, 1.0))
+        if ratio < low:
+            return EmbeddingPlan([query], np.zeros(positions.size, dtype=bool))
+        if ratio >= high:
+            return EmbeddingPlan([translation.text], np.ones(positions.size, dtype=bool))
+        return EmbeddingPlan([query, translation.text], english)
+
+    def _add_translated_signals(self, raw: dict[str, np.ndarray],
+                                translation: TranslatedQuery) -> None:
+        """English articles are scored on the translated query: weighted BM25 and character
+        n-grams of its reading (the original's n-grams still count: names and cognates)."""
+        english = self.index.positions_by_lang[TRANSLATION_TARGET]
+        keyword = self.index.keyword[TRANSLATION_TARGET]
+        raw["bm25"][english] = keyword.bm25_weighted(translation.terms)
+        if translation.text:
+            raw["chargram"][english] = np.maximum(raw["chargram"][english],
+                                                  keyword.chargram(translation.text))
+
     def _add_feedback(self, fused: np.ndarray, positions: np.ndarray, vector: np.ndarray,
-                      query_lang: str) -> np.ndarray:
+                      query_lang: str, vector_positions: np.ndarray | None = None) -> np.ndarray:
         """Pseudo-relevance feedback (Rocchio): move the query towards the first-pass top
         articles and add that dense score; it helps English and Russian on the dev set."""
         weights = feedback_weights(self._doc_langs[positions], query_lang, self.config.weights)
         if not weights.any() or len(positions) < 2 * FEEDBACK_TOP:
             return fused
-        top = positions[np.argsort(-fused, kind="stable")[:FEEDBACK_TOP]]
+        vector_positions = positions if vector_positions is None else vector_positions
+        top = vector_positions[np.argsort(-fused, kind="stable")[:FEEDBACK_TOP]]
         moved = vector + FEEDBACK_BETA * self.index.article_vectors.vectors(top).mean(axis=0)
         moved /= np.linalg.norm(moved) or 1.0
-        feedback = self.index.article_vectors.scores(moved)[positions]
+        feedback = self.index.article_vectors.scores(moved)[vector_positions]
         return fused + weights * normalize_scores(feedback)
 
     def repair(self, query: str) -> Repair | None:
@@ -238,8 +434,7 @@ class SearchEngine:
         query_stems = set(stem_tokens(query, doc.lang))
         best, best_value = 0, -np.inf
         for offset, chunk_position in enumerate(chunk_positions):
-            chunk = doc.chunks[offset]
-            overlap = len(query_stems & set(stem_tokens(chunk.heading + " " + chunk.text, doc.lang)))
+            overlap = len(query_stems & self._stems_of_chunk(doc, offset, int(chunk_position)))
             value = float(raw["chunk_scores"][chunk_position]) + 0.05 * overlap
             if value > best_value:
                 best, best_value = offset, value
@@ -253,3 +448,13 @@ class SearchEngine:
             signals={"dense": round(dense, 4), "bm25": round(float(raw["bm25"][position]), 4),
                      "chargram": round(float(raw["chargram"][position]), 4)},
         )
+
+    def _stems_of_chunk(self, doc: Document, offset: int, chunk_position: int) -> frozenset[str]:
+        """A chunk's stems, computed once: the same articles rank for many questions, and
+        stemming their chunks for every answer cost more than all the fusion arithmetic."""
+        stems = self._chunk_stems.get(chunk_position)
+        if stems is None:
+            chunk = doc.chunks[offset]
+            stems = frozenset(stem_tokens(chunk.heading + " " + chunk.text, doc.lang))
+            self._chunk_stems[chunk_position] = stems  # same value from any thread: no lock needed
+        return stems

@@ -22,6 +22,8 @@ from search.document import Document, document_from_record
 from search.embedder import Embedder
 from search.engine import RankingConfig, SearchEngine
 from search.index import SearchIndex
+from search.lexicon import Lexicon
+from search.query_translation import QueryTranslator, translator_for
 
 
 class EvalDataError(ValueError):
@@ -41,6 +43,20 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise EvalDataError(f"cannot read {path}: {exc.strerror or exc}") from None
     return rows
+
+
+@dataclass(frozen=True)
+class TranslationSetup:
+    """Which lexicons query translation uses: imported dictionaries, the learned one, or none."""
+
+    dictionaries: Lexicon | None = None
+    learned: bool = True
+    enabled: bool = True
+
+    def translator(self, index: SearchIndex) -> QueryTranslator | None:
+        if not self.enabled:
+            return None
+        return translator_for(index, self.dictionaries, self.learned)
 
 
 @dataclass
@@ -104,8 +120,10 @@ def _is_deflection(queries: Sequence[Mapping[str, Any]]) -> bool:
 
 def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str, Any]],
              embedder: Embedder, languages: Sequence[str], config: RankingConfig | None = None,
-             progress: Callable[[str], None] | None = None) -> EvalReport:
+             progress: Callable[[str], None] | None = None,
+             translation: TranslationSetup | None = None) -> EvalReport:
     """Run every query of the set and score it by the protocol of its kind."""
+    translation = translation or TranslationSetup()
     config = config or RankingConfig()
     deflection = _is_deflection(queries)
     by_collection: dict[str, list[Document]] = defaultdict(list)
@@ -123,7 +141,8 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
         doc_langs = sorted({d.lang for d in documents})
         engine = SearchEngine(index, embedder, [lang for lang in languages if lang in doc_langs]
                               or doc_langs,
-                              config if deflection else replace(config, abstain=None))
+                              config if deflection else replace(config, abstain=None),
+                              translation.translator(index))
         for query in wanted:
             if deflection:
                 response = engine.search(query["text"], limit=10)

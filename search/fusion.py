@@ -32,6 +32,9 @@ DEFAULT_WEIGHTS: Mapping[str, Weights] = {
     "sv": Weights(dense=0.5, bm25=1.0, chargram=1.5),
     "ru": Weights(dense=0.25, bm25=1.0, chargram=3.0, feedback=1.0),
     "cross": Weights(dense=1.0, bm25=1.0, chargram=1.0),
+    # English articles scored on a Swedish or Russian question's English translation.
+    "translated_sv": Weights(dense=2.0, bm25=1.0, chargram=2.0),
+    "translated_ru": Weights(dense=3.0, bm25=1.0, chargram=1.0),
     "default": Weights(dense=1.0, bm25=1.0, chargram=1.0),
 }
 
@@ -46,8 +49,11 @@ def normalize_scores(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low)
 
 
-def weights_for(query_lang: str, doc_lang: str, table: Mapping[str, Weights]) -> Weights:
+def weights_for(query_lang: str, doc_lang: str, table: Mapping[str, Weights],
+                translated: bool = False) -> Weights:
     if query_lang != doc_lang:
+        if translated and f"translated_{query_lang}" in table:
+            return table[f"translated_{query_lang}"]
         return table.get("cross", table["default"])
     return table.get(query_lang, table["default"])
 
@@ -62,13 +68,14 @@ def feedback_weights(doc_langs: np.ndarray, query_lang: str,
 
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, chargram: np.ndarray, doc_langs: np.ndarray,
-         query_lang: str, table: Mapping[str, Weights] = DEFAULT_WEIGHTS) -> np.ndarray:
+         query_lang: str, table: Mapping[str, Weights] = DEFAULT_WEIGHTS,
+         translated: bool = False) -> np.ndarray:
     """One score per candidate: weighted sum of the normalized signals."""
     z_dense, z_bm25, z_char = (normalize_scores(dense), normalize_scores(bm25),
                                normalize_scores(chargram))
     fused = np.zeros(len(dense), dtype=np.float64)
     for lang in np.unique(doc_langs):
         mask = doc_langs == lang
-        w = weights_for(query_lang, str(lang), table)
+        w = weights_for(query_lang, str(lang), table, translated)
         fused[mask] = w.dense * z_dense[mask] + w.bm25 * z_bm25[mask] + w.chargram * z_char[mask]
     return fused

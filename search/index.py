@@ -8,6 +8,7 @@ and published by atomically repointing a symlink, so a reader never sees half an
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -24,6 +25,8 @@ import numpy as np
 from search.document import Document
 from search.embedder import Embedder
 from search.keyword import KeywordIndex
+from search.kb_lexicon import learn_lexicon
+from search.lexicon import Lexicon, LexiconError, load_lexicon_dir, write_lexicon_file
 from search.vector_index import FLAT, VectorIndex
 
 FORMAT_VERSION = 1
@@ -31,6 +34,7 @@ MANIFEST = "manifest.json"
 DOCUMENTS = "documents.jsonl"
 CHUNK_VECTORS = "chunk_vectors.faiss"
 ARTICLE_VECTORS = "article_vectors.faiss"
+LEXICON = "lexicon"  # term translations learned from the translated articles
 DEFAULT_HNSW_THRESHOLD = 50_000
 
 
@@ -66,6 +70,24 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def content_identity(manifest: dict[str, Any]) -> str:
+    """What a build contains, independent of where and when it was built: the same articles,
+    model and index settings give the same identity on every host, so replicas can compare
+    builds and share cached answers."""
+    content = {name: manifest.get(name)
+               for name in ("format_version", "model", "hnsw_threshold", "articles")}
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def published_identity(link: Path) -> str | None:
+    """The content identity of the build `link` points at, or None when there is no readable one."""
+    try:
+        return content_identity(json.loads((link.resolve() / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 @dataclass
 class SearchIndex:
     """Everything needed to score documents for a query, held in memory."""
@@ -75,6 +97,7 @@ class SearchIndex:
     article_vectors: VectorIndex
     chunk_owner: np.ndarray  # document position of every chunk
     manifest: dict[str, Any]
+    lexicon: Lexicon = field(default_factory=Lexicon)
     positions_by_lang: dict[str, np.ndarray] = field(default_factory=dict)
     _keyword: dict[str, KeywordIndex] = field(default_factory=dict)
 
@@ -95,6 +118,10 @@ class SearchIndex:
     @property
     def model(self) -> str:
         return str(self.manifest["model"])
+
+    @property
+    def identity(self) -> str:
+        return content_identity(self.manifest)
 
     @classmethod
     def build(cls, documents: Sequence[Document], embedder: Embedder,
@@ -130,7 +157,7 @@ class SearchIndex:
             "chunks": len(chunks),
             "versions": _versions(),
         }
-        return cls(documents, chunk_index, article_index, owner, manifest)
+        return cls(documents, chunk_index, article_index, owner, manifest, learn_lexicon(documents))
 
     def save(self, path: Path) -> None:
         """Write all parts into `path` (a new, empty folder)."""
@@ -140,6 +167,12 @@ class SearchIndex:
                 out.write(json.dumps(document.to_dict(), ensure_ascii=False) + "\n")
         self.chunk_vectors.save(path / CHUNK_VECTORS)
         self.article_vectors.save(path / ARTICLE_VECTORS)
+        for lang, table in self.lexicon.entries.items():
+            write_lexicon_file(path / LEXICON / f"{lang}-en.kb.tsv",
+                               ((source, english, round(weight, 4))
+                                for source, senses in table.items()
+                                for english, weight in senses.items()),
+                               "Learned from this knowledge base's translated articles.")
         # The manifest goes last: a folder without one is an unfinished build.
         tmp = path / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -148,9 +181,20 @@ class SearchIndex:
     @classmethod
     def load(cls, path: Path, expected_model: str | None = None) -> SearchIndex:
         """Load a saved index, refusing one built with another model than `expected_model`."""
-        # Resolve the link once: every part must come from the same build even if a new one
-        # is published while we read.
-        path = path.resolve()
+        for attempt in range(3):
+            # Resolve the link once per try: every part must come from the same build even if
+            # a new one is published while we read.
+            target = path.resolve()
+            try:
+                return cls._load_build(target, expected_model)
+            except UnusableIndexError:
+                # Two newer builds published while we read prune ours: read the newest instead.
+                if attempt == 2 or path.resolve() == target:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load_build(cls, path: Path, expected_model: str | None) -> SearchIndex:
         manifest_path = path / MANIFEST
         if not manifest_path.is_file():
             raise UnusableIndexError(f"no search index at {path} (missing {MANIFEST}); "
@@ -174,14 +218,15 @@ class SearchIndex:
             kinds = manifest["index_kind"]
             chunk_index = VectorIndex.load(path / CHUNK_VECTORS, kinds["chunks"])
             article_index = VectorIndex.load(path / ARTICLE_VECTORS, kinds["articles"])
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            lexicon = load_lexicon_dir(path / LEXICON)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, LexiconError) as exc:
             raise UnusableIndexError(f"the index at {path} is damaged ({type(exc).__name__}: {exc}); "
                               "rebuild with: kb index") from None
         owner = np.array([i for i, d in enumerate(documents) for _ in d.chunks], dtype=np.int64)
         if len(owner) != len(chunk_index) or len(documents) != len(article_index):
             raise UnusableIndexError(f"the index at {path} is inconsistent (vector counts do not match "
                               "the documents); rebuild with: kb index")
-        return cls(documents, chunk_index, article_index, owner, manifest)
+        return cls(documents, chunk_index, article_index, owner, manifest, lexicon)
 
 
 def publish_index(index: SearchIndex, link: Path, keep: int = 2) -> Path:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import bm25s
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from search.text import normalize, stem_tokens
+from search.text import normalize, stem_tokens, stopwords
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -28,6 +29,10 @@ class KeywordIndex:
                                       preprocessor=normalize, min_df=1)
         # Column-compressed, so a query touches only the columns of its own n-grams.
         self._char_matrix = self._chars.fit_transform(texts).tocsc() if texts else None
+        if texts:
+            self._char_ngrams = self._chars.build_analyzer()
+            self._char_columns: dict[str, int] = self._chars.vocabulary_
+            self._char_idf: np.ndarray = self._chars.idf_
 
     def known_share(self, text: str) -> float:
         """Share of the text's words (stems) that occur in this language's articles."""
@@ -44,13 +49,65 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
+    def document_frequency(self, word: str) -> int:
+        """In how many documents the word's stem occurs."""
+        stems = stem_tokens(word, self.lang, drop_stopwords=False)
+        column = self._bm25.vocab_dict.get(stems[0]) if stems else None
+        if column is None or self.size == 0:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[column + 1] - indptr[column])
+
+    def bm25_weighted(self, terms: Mapping[str, float]) -> np.ndarray:
+        """BM25 of a query given as weighted words (a translated query: each word counts by how
+        likely it is the meant sense)."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        if self.size == 0:
+            return scores
+        weights: dict[int, float] = {}
+        stop = stopwords(self.lang)
+        for word, weight in terms.items():
+            if word in stop:
+                continue
+            for stem in stem_tokens(word, self.lang, drop_stopwords=False):
+                column = self._bm25.vocab_dict.get(stem)
+                if column is not None:
+                    weights[column] = weights.get(column, 0.0) + weight
+        matrix = self._bm25.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        for column, weight in weights.items():
+            start, end = indptr[column], indptr[column + 1]
+            scores[indices[start:end]] += weight * data[start:end]
+        return scores
+
     def chargram(self, query: str) -> np.ndarray:
         """Cosine similarity of character n-gram TF-IDF vectors, in [0, 1]."""
         if self._char_matrix is None:
             return np.zeros(self.size, dtype=np.float32)
-        vector = self._chars.transform([query])
-        columns, weights = vector.indices, vector.data
+        columns, weights = self.chargram_vector(query)
         if columns.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         scores = self._char_matrix[:, columns] @ weights
         return np.asarray(scores, dtype=np.float32).ravel()
+
+    def chargram_vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query's n-gram columns and TF-IDF weights, exactly as the fitted vectorizer's
+        `transform` computes them (sublinear tf, idf, l2 norm). For one short query that call
+        spends almost all its time validating its input, more than the rest of keyword search."""
+        counts: dict[int, int] = {}
+        for ngram in self._char_ngrams(query):
+            column = self._char_columns.get(ngram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.array(sorted(counts), dtype=np.intp)
+        weights = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
+        np.log(weights, out=weights)
+        weights += 1.0
+        weights *= self._char_idf[columns]
+        # Summed in order, one square at a time, as scikit-learn's normalize() does.
+        squares = 0.0
+        for weight in weights.tolist():
+            squares += weight * weight
+        if squares:
+            weights /= math.sqrt(squares)
+        return columns, weights

@@ -43,6 +43,13 @@ def _detector(languages: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return LanguageDetectorBuilder.from_languages(*known).with_preloaded_language_models().build()
 
 
+def load_detector(languages: Sequence[str]) -> None:
+    """Build the detector for `languages` now: it takes seconds and about 100 MB, which a process
+    should pay once at start (under gunicorn in the master, shared by every worker after the fork)
+    rather than in its first customer's request."""
+    _detector(tuple(languages))
+
+
 def text_evidence(text: str, languages: Sequence[str]) -> tuple[str, float] | None:
     """(language, confidence) from the text alone, or None when it has no letters."""
     if len(_LETTERS.findall(text)) < 2:
@@ -63,17 +70,25 @@ def text_evidence(text: str, languages: Sequence[str]) -> tuple[str, float] | No
     return best.language.iso_code_639_1.name.lower(), float(best.value)
 
 
+def hinted_language(hints: Sequence[str], languages: Sequence[str]) -> str | None:
+    """The first hint naming a configured language (`sv-SE` counts as `sv`); later hints never
+    matter, so this is all of the hints that can change an answer."""
+    for hint in hints:
+        base = hint.lower().replace("_", "-").split("-")[0]
+        if base in languages:
+            return base
+    return None
+
+
 def identify_language(text: str, languages: Sequence[str], hints: Sequence[str] = (),
                       default: str | None = None) -> LanguageGuess:
     """Clear evidence from the text wins; otherwise the first configured hint; otherwise the guess."""
     evidence = text_evidence(text, languages)
     if evidence and evidence[1] >= CLEAR_EVIDENCE:
         return LanguageGuess(evidence[0], evidence[1], "text")
-    for hint in hints:
-        base = hint.lower().replace("_", "-").split("-")[0]
-        if base in languages:
-            return LanguageGuess(base, evidence[1] if evidence and evidence[0] == base else 0.0,
-                                 "hint")
+    base = hinted_language(hints, languages)
+    if base is not None:
+        return LanguageGuess(base, evidence[1] if evidence and evidence[0] == base else 0.0, "hint")
     if evidence:
         return LanguageGuess(evidence[0], evidence[1], "text")
     return LanguageGuess(default or languages[0], 0.0, "default")

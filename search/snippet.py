@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from search.text import stem_tokens
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+@lru_cache(maxsize=65536)  # every word of every snippet: the same words recur all the time
 def _stem(word: str, lang: str) -> str:
     stems = stem_tokens(word, lang, drop_stopwords=False)
     return stems[0] if stems else ""

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from search.collection import load_articles
 from search.document import document_from_article
 from search.engine import AbstainRule, RankingConfig, SearchEngine
 from search.index import SearchIndex
+from search.query_translation import translator_for
+from search.vector_index import VectorIndex
 from tests.conftest import WriteArticle
 from tests.fakes import FakeEmbedder
 
@@ -120,3 +126,127 @@ def test_repeated_queries_come_from_the_cache(engine: SearchEngine) -> None:
     assert len(engine.embedder.calls) == calls + 1  # the model ran once
     engine.search("glömt lösenord", limit=2)
     assert len(engine.embedder.calls) == calls + 2  # another question, another run
+
+
+class DictCache:
+    """A shared cache level kept in a dict, holding what survives a trip through JSON (Redis)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Any] = {}
+
+    def get(self, key: str) -> Mapping[str, Any] | None:
+        return self.entries.get(key)
+
+    def put(self, key: str, value: Mapping[str, Any]) -> None:
+        self.entries[key] = json.loads(json.dumps(value))
+
+
+def _sharing(engine: SearchEngine, shared: DictCache, index: SearchIndex | None = None
+             ) -> SearchEngine:
+    """Another process's engine: its own model and local cache, the same shared cache."""
+    return SearchEngine(index or engine.index, FakeEmbedder(), engine.languages, engine.config,
+                        shared_cache=shared)
+
+
+def test_a_second_engine_answers_from_the_shared_cache(engine: SearchEngine) -> None:
+    shared = DictCache()
+    first, second = _sharing(engine, shared), _sharing(engine, shared)
+    asked = first.search("glömt lösenord", hints=["sv-SE"])
+    assert asked.cache is None and len(shared.entries) == 1
+    # Padding and hints past the first configured language cannot change the answer.
+    answered = second.search("  glömt lösenord ", hints=["de", "sv", "en"])
+    assert answered.cache == "shared"
+    assert second.embedder.calls == []  # the model never ran in the second process
+    assert answered.results == asked.results and answered.lang == asked.lang
+    assert second.search("glömt lösenord", hints=["sv"]).cache == "local"
+    assert second.search("glömt lösenord", hints=["ru"]).cache is None  # another hint, new entry
+
+
+def test_another_build_never_reads_older_answers(engine: SearchEngine) -> None:
+    shared = DictCache()
+    _sharing(engine, shared).search("refund")
+    smaller = SearchIndex.build([d for d in engine.index.documents if d.lang != "sv"],
+                                FakeEmbedder())
+    assert smaller.identity != engine.index.identity
+    rebuilt = _sharing(engine, shared, smaller)
+    assert rebuilt.search("refund").cache is None
+    assert len(shared.entries) == 2
+
+
+def test_an_unreadable_shared_entry_is_searched_again(engine: SearchEngine) -> None:
+    shared = DictCache()
+    first = _sharing(engine, shared)
+    expected = first.search("refund")
+    for key in shared.entries:
+        shared.entries[key] = {"written_by": "another version"}
+    response = _sharing(engine, shared).search("refund")
+    assert response.cache is None and response.results == expected.results
+
+
+# --- Scoring only what the served pool needs changes no ranking -------------------------------
+
+def _every_score(vectors: VectorIndex, query: np.ndarray) -> np.ndarray:
+    """Every stored vector's score the plain way: a FAISS search for all of them."""
+    scores, ids = vectors.search(query, len(vectors))
+    out = np.full(len(vectors), -1.0, dtype=np.float32)
+    out[ids] = scores
+    return out
+
+
+class ScoreEverythingEngine(SearchEngine):
+    """The reference: every document in every language scored, the best chunk found by a loop."""
+
+    def keyword_signals(self, query: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
+        index = self.index
+        bm25 = np.zeros(len(index.documents), dtype=np.float32)
+        chars = np.zeros(len(index.documents), dtype=np.float32)
+        for lang, positions in index.positions_by_lang.items():
+            bm25[positions] = index.keyword[lang].bm25(query)
+            chars[positions] = index.keyword[lang].chargram(query)
+        return {"bm25": bm25, "chargram": chars}
+
+    def dense_signals(self, query_vector: np.ndarray) -> dict[str, np.ndarray]:
+        index = self.index
+        chunk_scores = _every_score(index.chunk_vectors, query_vector)
+        best_chunk = np.full(len(index.documents), -1.0, dtype=np.float32)
+        for row, owner in enumerate(index.chunk_owner):
+            best_chunk[owner] = max(best_chunk[owner], chunk_scores[row])
+        return {"chunk": best_chunk, "article": _every_score(index.article_vectors, query_vector),
+                "chunk_scores": chunk_scores}
+
+
+SAMPLE_QUESTIONS = [
+    ("I forgot my password", None), ("how do I get my money back", None),
+    ("jag har glömt mitt lösenord", None), ("hur installerar jag i linux terminal", None),
+    ("не могу войти в аккаунт", None), ("pf,skf gfhjkm", None), ("zabyla parol", None),
+    ("share a folder with my team", "sv"), ("konto", "ru"), ("refund", "en"),
+    ("what is the weather like in Paris", None), ("Driftbox", "sv"),
+]
+
+
+@pytest.mark.parametrize("translated", [False, True], ids=["as-typed", "translated"])
+def test_scoring_only_the_served_pool_ranks_as_scoring_everything(
+        sample_index: Path, monkeypatch: pytest.MonkeyPatch, translated: bool) -> None:
+    index = SearchIndex.load(sample_index)
+    config = RankingConfig(abstain=None)
+    # With translation, translated articles are scored through their English versions.
+    translator = translator_for(index) if translated else None
+    assert not translated or translator is not None
+    engine = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
+    reference = ScoreEverythingEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
+
+    def answers(search_engine: SearchEngine) -> list[list[tuple[object, ...]]]:
+        out = []
+        for question, lang in SAMPLE_QUESTIONS:
+            response = search_engine.search(question, lang=lang, limit=10, trust_lang=bool(lang))
+            out.append([(r.id, r.score, r.signals, r.snippet, r.anchor, r.fallback)
+                        for r in response.results])
+        return out
+
+    served = answers(engine)
+    # The feedback pass scores articles too: make the reference score every one of them.
+    monkeypatch.setattr(VectorIndex, "scores", lambda self, query, *a, **k: _every_score(self, query))
+    expected = answers(reference)
+    assert all(len(results) == 10 for results in expected)  # full pools, feedback pass included
+    assert any(r[5] for results in expected for r in results)  # and English fallbacks
+    assert served == expected

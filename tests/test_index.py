@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search.collection import load_articles
@@ -13,7 +14,7 @@ from search.document import Document, document_from_article
 from search.embedding_cache import CachedEmbedder, EmbeddingCache
 from search.index import (MANIFEST, IndexMismatchError, SearchIndex, UnusableIndexError,
                           publish_index)
-from search.vector_index import FLAT, HNSW
+from search.vector_index import FLAT, HNSW, VectorIndex
 from tests.conftest import WriteArticle
 from tests.fakes import FakeEmbedder
 
@@ -131,3 +132,16 @@ def test_empty_articles_folder_is_never_published(tmp_path: Path, fake_model: st
     with pytest.raises(UnusableIndexError, match="no published articles"):
         build_and_publish(settings)
     assert not Path(settings["INDEX_DIR"]).exists()
+
+
+def test_flat_scores_are_what_a_faiss_search_returns() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(300, 48)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(48)
+    index.add(vectors)
+    for query in vectors[:20] * 0.7 + vectors[20:40] * 0.3:
+        found, ids = index.search(query, len(index))
+        expected = np.empty(len(index), dtype=np.float32)
+        expected[ids] = found
+        assert np.array_equal(index.scores(query), expected)

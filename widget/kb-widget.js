@@ -114,8 +114,9 @@
       ui.website = el("input", {type: "text", name: "website", tabindex: "-1", autocomplete: "off", "aria-hidden": "true", "class": "kb-hp"});
       ui.live = el("p", {"class": "kb-live", "aria-live": "polite", role: "status"});
       ui.list = el("ul", {"class": "kb-list"});
+      ui.repaired = el("p", {"class": "kb-repaired", hidden: true});
       ui.suggest = el("section", {"class": "kb-suggest", hidden: true, "aria-labelledby": "kb-suggest-title"}, [
-        el("h3", {id: "kb-suggest-title", text: _("Answers that might help")}), ui.list]);
+        el("h3", {id: "kb-suggest-title", text: _("Answers that might help")}), ui.repaired, ui.list]);
       ui.status = el("p", {"class": "kb-status", role: "alert"});
       ui.submit = el("button", {type: "submit", "class": "kb-primary", text: _("Send to support")});
       ui.form = el("form", {"class": "kb-form", novalidate: true}, [
@@ -191,11 +192,15 @@
       fetch(api + "/search?" + new URLSearchParams({q: text, hint: lang, limit: "3", session_id: session}),
             {signal: pending ? pending.signal : undefined})
         .then(function (r) { return r.ok ? r.json() : {results: []}; })
-        .then(function (data) { renderSuggestions(data.results || []); })
+        .then(function (data) { renderSuggestions(data.results || [], data.repaired_query); })
         .catch(function () { /* suggestions are optional: the form always works */ });
     }
-    function renderSuggestions(results) {
+    function renderSuggestions(results, repairedQuery) {
       ui.list.textContent = "";
+      // Russian typed on an English keyboard layout or in Latin letters was read as Russian:
+      // say what was searched, so the customer sees why the answers fit.
+      ui.repaired.hidden = !(repairedQuery && results.length);
+      ui.repaired.textContent = ui.repaired.hidden ? "" : format(_("Showing results for: %(query)s"), {query: repairedQuery});
       results.slice(0, 3).forEach(function (result) {
         if (shown.indexOf(result.id) < 0) shown.push(result.id);
         var button = el("button", {type: "button", "class": "kb-suggestion"}, [

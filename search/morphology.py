@@ -1,0 +1,69 @@
+"""Dictionary forms of what customers type, so inflected words can be looked up in a lexicon.
+
+Russian inflection is rich (хочу, заказа, оплатила): pymorphy3 analyses a word into its possible
+lemmas with probabilities. Swedish is regular enough for suffix rules (får -> få, beställningen ->
+beställning, skickade -> skicka); the candidates are filtered by the lexicon, and compounds
+(presentkortet -> present + kort) are split against it (see QueryTranslator).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+# Swedish endings, longest first: (ending, what replaces it). Candidates that are not in the
+# lexicon are discarded by the caller, so over-generating is cheap and safe.
+_SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("arnas", ""), ("ernas", ""), ("ornas", ""), ("arna", ""), ("erna", ""), ("orna", ""),
+    ("ningen", "ning"), ("ningar", "ning"), ("heten", "het"), ("heter", "het"),
+    ("ande", "a"), ("ende", "a"), ("ades", "a"), ("ade", "a"), ("ats", "a"), ("at", "a"),
+    ("ande", ""), ("else", "else"),
+    ("ens", ""), ("ets", ""), ("ers", ""), ("ars", ""),
+    ("tte", ""), ("dde", ""), ("te", "a"), ("de", "a"), ("te", ""), ("de", ""),
+    ("er", "a"), ("er", ""), ("ar", ""), ("or", "a"), ("en", ""), ("et", ""), ("na", ""), ("an", "a"),
+    ("as", "a"), ("es", ""), ("s", ""), ("r", ""), ("t", ""), ("a", ""), ("e", ""), ("n", ""),
+)
+MIN_SWEDISH_STEM = 2
+
+
+def swedish_candidates(word: str) -> list[tuple[str, float]]:
+    """The word itself, then forms with inflectional endings removed (less likely, shorter)."""
+    out: list[tuple[str, float]] = [(word, 1.0)]
+    seen = {word}
+    for ending, replacement in _SWEDISH_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_SWEDISH_STEM:
+            candidate = word[: len(word) - len(ending)] + replacement
+            if candidate not in seen:
+                seen.add(candidate)
+                out.append((candidate, 0.9))
+    if not word.endswith("a") and word + "a" not in seen:
+        out.append((word + "a", 0.8))  # imperative and stem forms of verbs: skriv -> skriva
+    return out
+
+
+@lru_cache(maxsize=1)
+def _russian_analyzer() -> Any:
+    import pymorphy3  # loaded on first Russian query: its dictionaries take a moment to open
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+@lru_cache(maxsize=50_000)
+def russian_candidates(word: str) -> tuple[tuple[str, float], ...]:
+    """Lemmas pymorphy3 proposes, most probable first, with their probabilities summed."""
+    scores: dict[str, float] = {}
+    for parse in _russian_analyzer().parse(word):
+        lemma = parse.normal_form.replace("ё", "е")
+        scores[lemma] = scores.get(lemma, 0.0) + float(parse.score)
+    if word not in scores:
+        scores[word] = min(scores.values(), default=1.0) * 0.5  # the form as typed, as a last try
+    return tuple(sorted(scores.items(), key=lambda item: -item[1]))
+
+
+def lemma_candidates(word: str, lang: str) -> list[tuple[str, float]]:
+    """Possible dictionary forms of a normalized word, with how likely each is."""
+    if lang == "ru":
+        return list(russian_candidates(word))
+    if lang == "sv":
+        return swedish_candidates(word)
+    return [(word, 1.0)]

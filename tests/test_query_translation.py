@@ -1,0 +1,167 @@
+"""Swedish and Russian questions in English words: lemmas, phrases, compounds, names, senses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pytest
+
+from search.lexicon import Lexicon
+from search.query_translation import QueryTranslator, TranslatedQuery, vocabulary_prior
+
+SWEDISH = [
+    ("få", "get"), ("erhålla", "get"), ("får", "sheep"),
+    ("skicka", "send"), ("sända", "send"), ("posta", "post"), ("skicka", "post"),
+    ("skriva ut", "print"), ("skriva", "write"), ("ut", "out"),
+    ("lösenord", "password"), ("kort", "card"), ("present", "gift"),
+    ("beställning", "order"), ("klar", "ready"), ("kvitto", "receipt"),
+]
+RUSSIAN = [
+    ("заказ", "order"), ("пароль", "password"), ("отправить", "send"), ("послать", "send"),
+    ("до сих пор", "still"),
+]
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    lexicon = Lexicon()
+    lexicon.add("sv", [(source, english, 1.0) for source, english in SWEDISH])
+    lexicon.add("ru", [(source, english, 1.0) for source, english in RUSSIAN])
+    return lexicon
+
+
+def prior_of(vocabulary: Mapping[str, int], articles: int = 20) -> Callable[[str], float]:
+    """The English prior of a help center whose articles contain these words (word -> articles)."""
+    return vocabulary_prior(lambda word: vocabulary.get(word, 0), articles)
+
+
+HELP_CENTER = {"get": 8, "send": 6, "password": 5, "order": 5, "card": 3, "gift": 2,
+               "print": 2, "receipt": 2}
+
+
+@pytest.fixture(scope="module")
+def translator(lexicon: Lexicon) -> QueryTranslator:
+    return QueryTranslator(lexicon, prior_of(HELP_CENTER))
+
+
+def senses(translated: TranslatedQuery) -> dict[str, list[str]]:
+    return dict(translated.words)
+
+
+# --- Lemmas --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("word", "english"), [
+    ("заказа", "order"), ("заказов", "order"), ("пароля", "password"), ("паролем", "password"),
+    ("отправила", "send"), ("отправлю", "send"),
+])
+def test_russian_inflected_forms_find_the_lemma(translator: QueryTranslator, word: str,
+                                                english: str) -> None:
+    translated = translator.translate(word, "ru")
+    assert senses(translated) == {word: [english]}
+    assert translated.terms == {english: pytest.approx(1.0)}
+
+
+@pytest.mark.parametrize(("word", "english"), [
+    ("beställningen", "order"), ("beställningar", "order"), ("skickade", "send"),
+    ("skickar", "send"), ("får", "get"), ("lösenordet", "password"),
+])
+def test_swedish_inflected_forms_find_the_lemma(translator: QueryTranslator, word: str,
+                                                english: str) -> None:
+    assert senses(translator.translate(word, "sv"))[word][0] == english
+
+
+def test_unknown_words_translate_to_nothing(translator: QueryTranslator) -> None:
+    translated = translator.translate("kanelbulle", "sv")
+    assert translated.terms == {} and translated.covered == 0.0
+    assert translated.text == "kanelbulle"  # kept as typed: it may be a name or an English word
+
+
+def test_stopwords_do_not_count_but_content_coverage_does(translator: QueryTranslator) -> None:
+    translated = translator.translate("jag har glömt mitt lösenord", "sv")
+    assert translated.text == "glömt password"
+    assert translated.covered == pytest.approx(0.5)  # glömt is unknown, lösenord is known
+
+
+# --- Phrases, compounds, names, product words ----------------------------------------------------
+
+def test_phrase_is_one_entry_not_word_by_word(translator: QueryTranslator) -> None:
+    translated = translator.translate("skriva ut kvittot", "sv")
+    assert senses(translated) == {"skriva ut": ["print"], "kvittot": ["receipt"]}
+    assert "write" not in translated.terms and "out" not in translated.terms
+    assert translated.text == "print receipt"
+    # The phrase's first word is lemmatized: "skriver ut" is the same entry.
+    assert senses(translator.translate("skriver ut", "sv")) == {"skriver ut": ["print"]}
+    assert senses(translator.translate("не пришел до сих пор", "ru"))["до сих пор"] == ["still"]
+
+
+def test_swedish_compound_is_split_when_only_the_parts_are_known(
+        translator: QueryTranslator) -> None:
+    translated = translator.translate("presentkortet", "sv")
+    # Read as one English phrase from the best sense of each part.
+    assert senses(translated)["presentkortet"][0] == "gift card"
+    assert translated.text == "gift card"
+    assert set(translated.terms) == {"gift", "card"}
+
+
+def test_whole_compound_wins_over_its_parts(lexicon: Lexicon) -> None:
+    with_compound = lexicon.merge(Lexicon())
+    with_compound.add("sv", [("presentkort", "voucher", 1.0)])
+    translated = QueryTranslator(with_compound).translate("presentkortet", "sv")
+    assert senses(translated) == {"presentkortet": ["voucher"]}
+
+
+def test_russian_keeps_latin_words_and_numbers_as_typed(translator: QueryTranslator) -> None:
+    translated = translator.translate("отправила заказ на iPhone 15", "ru")
+    assert translated.text == "send order iphone 15"
+    assert senses(translated)["iphone"] == ["iphone"] and senses(translated)["15"] == ["15"]
+    assert translated.covered == 1.0
+
+
+def test_russian_words_without_translation_are_left_out_of_the_reading(
+        translator: QueryTranslator) -> None:
+    translated = translator.translate("где мой заказ", "ru")
+    assert translated.text == "order"  # a Cyrillic word would mean nothing to the English model
+
+
+def test_capitalized_swedish_name_is_not_lemmatized(translator: QueryTranslator) -> None:
+    # "klarna" read as an inflected word would be "klar" (ready); as a name it stays Klarna.
+    assert senses(translator.translate("klarna", "sv")) == {"klarna": ["ready"]}
+    named = translator.translate("Betalar med Klarna", "sv")
+    assert "ready" not in named.terms
+    assert named.text.endswith("klarna")
+    # A name that is itself an entry is still translated, but only as written.
+    assert senses(translator.translate("Hej Kort", "sv")).get("kort") == ["card"]
+    # Text typed in capitals names nothing: every word is read as a word.
+    assert "ready" in translator.translate("BETALAR MED KLARNA", "sv").terms
+
+
+# --- Sense ranking by the English articles' vocabulary -------------------------------------------
+
+def test_far_means_get_where_the_articles_say_get(lexicon: Lexicon) -> None:
+    help_center = QueryTranslator(lexicon, prior_of({"get": 8, "password": 5}))
+    assert senses(help_center.translate("jag får inget mejl", "sv"))["får"][0] == "get"
+    farm = QueryTranslator(lexicon, prior_of({"sheep": 8, "wool": 5}))
+    assert senses(farm.translate("jag får inget mejl", "sv"))["får"][0] == "sheep"
+
+
+def test_skicka_means_send_where_the_articles_say_send(lexicon: Lexicon) -> None:
+    shop = QueryTranslator(lexicon, prior_of({"send": 9, "post": 1}))
+    ranked = senses(shop.translate("skicka", "sv"))["skicka"]
+    assert ranked[0] == "send"
+    blog = QueryTranslator(lexicon, prior_of({"post": 9, "send": 1}))
+    assert senses(blog.translate("skicka", "sv"))["skicka"][0] == "post"
+
+
+def test_senses_far_behind_the_best_are_dropped(lexicon: Lexicon) -> None:
+    translated = QueryTranslator(lexicon, prior_of({"send": 9})).translate("skicka", "sv")
+    assert translated.terms == {"send": pytest.approx(1.0)}  # "post" never occurs: dropped
+    even = QueryTranslator(lexicon).translate("skicka", "sv")  # no prior: both kept, equal
+    assert even.terms == {"post": pytest.approx(0.5), "send": pytest.approx(0.5)}
+
+
+def test_vocabulary_prior_is_bounded_and_counts_phrases_by_their_rarest_word() -> None:
+    prior = prior_of({"gift": 20, "card": 1}, articles=20)
+    assert prior("gift") == pytest.approx(1.0)
+    assert prior("sheep") == pytest.approx(0.05)
+    assert prior("gift card") == pytest.approx(prior("card"))
+    assert prior("sheep") < prior("card") < prior("gift")
