@@ -5,8 +5,18 @@ from kb.settings import load_settings
 _settings = load_settings()
 bind = _settings["BIND"]
 workers = _settings["WORKERS"]
+# gunicorn's threaded worker, changed to read each request before a thread runs it and to close
+# clients that take longer than KB_REQUEST_TIMEOUT (kb/worker.py): slow clients cannot take the
+# threads. The threads overlap waiting (database, disk) with model work; the model itself is
+# limited to each worker's share of the cores in post_fork.
+worker_class = "kb.worker.RequestBufferingWorker"
+threads = 4
+# Idle keep-alive connections hold no thread; 5 s lets search-as-you-type reuse one connection.
+keepalive = 5
 # Load the app (model and index) once in the master, so workers share those memory pages.
 preload_app = True
+# With threads the worker's event loop answers gunicorn's heartbeat even during a long request,
+# so this only catches a worker that is stuck as a whole.
 timeout = 60
 accesslog = "-"
 

@@ -10,13 +10,14 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
-from kb.admin_api import Reindex
 from kb.db import Database
 from kb.errors import register_error_handlers
 from kb.live_index import LiveIndex
 from kb.outbox import BackgroundSender
+from kb.reindex import Reindex, ReplicaFollower
 from kb.security import init_security
 from kb.settings import load_settings
+from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
 
 API_PREFIX = "/api/v1"
 
@@ -38,10 +39,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    # First of all request hooks: the rate limiter and every view read the query string.
+    app.before_request(require_utf8_query_string)
+    app.before_request(refuse_oversized_streamed_body)
 
     database = Database(settings["DATABASE_URL"])
     if settings["AUTO_MIGRATE"]:
         database.upgrade()
+    reindex = Reindex(settings, database)
+    follower = ReplicaFollower(settings, database, reindex)
+    follower.join_from_now()
     # No connection may cross gunicorn's fork: each worker opens its own on first use.
     database.dispose()
     app.extensions["kb_db"] = database
@@ -51,7 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     live = LiveIndex(settings)
     live.load_now()
     app.extensions["kb_live_index"] = live
-    app.extensions["kb_reindex"] = Reindex(instance_path)
+    app.extensions["kb_reindex"] = reindex
+    app.extensions["kb_replica_follower"] = follower
 
     if int(settings["PROXY_COUNT"]) > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -79,8 +87,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     @app.before_request
-    def start_outbox_sender() -> None:
+    def start_background_work() -> None:
         app.extensions["kb_outbox"].ensure_running()
+        app.extensions["kb_replica_follower"].check_soon()
 
     @app.get("/")
     def index() -> ResponseReturnValue:

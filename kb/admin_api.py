@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import fcntl
 import hmac
-import json
-import os
-import threading
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, current_app, request
+from flask import abort, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from kb.models import OutboxItem, Ticket, isoformat
+from kb.reindex import Reindex
 
 bp = Blueprint("admin", __name__, description="Operator endpoints (bearer token)")
 
@@ -33,58 +29,16 @@ def require_token() -> None:
         abort(401, description="send 'Authorization: Bearer <KB_ADMIN_TOKEN>'")
 
 
-class Reindex:
-    """One rebuild at a time across all workers (a file lock in the instance folder); the state
-    is kept in a file too, so any worker can answer GET /admin/reindex."""
-
-    def __init__(self, instance_path: Path):
-        self.lock_path = instance_path / "reindex.lock"
-        self.state_path = instance_path / "reindex-state.json"
-
-    @property
-    def state(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {"status": "idle"}
-
-    def _write(self, state: dict[str, Any]) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, self.state_path)
-
-    def start(self, app: Flask) -> bool:
-        handle = open(self.lock_path, "a+")  # noqa: SIM115 - held open by the build thread
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._write({"status": "running"})
-        threading.Thread(target=self._run, args=(app, handle), daemon=True).start()
-        return True
-
-    def _run(self, app: Flask, handle: Any) -> None:
-        from kb.searcher import build_and_publish
-
-        try:
-            build = build_and_publish(app.config)
-            self._write({"status": "done", "articles": build.report.documents,
-                         "embedded": build.report.embedded,
-                         "seconds": round(build.report.seconds, 2)})
-        except Exception as exc:  # noqa: BLE001 - reported to the operator via GET
-            app.logger.exception("reindex failed")
-            self._write({"status": "failed", "error": str(exc)})
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
-
-
 class ReindexStateSchema(Schema):
     status = fields.String()
     articles = fields.Integer()
     embedded = fields.Integer()
     seconds = fields.Float()
+    identity = fields.String(metadata={"description": "Content identity of the new index; "
+                                                      "replicas serving it report it in health."})
+    replicas_told = fields.Boolean(metadata={"description": "False when the shared database "
+                                                           "could not record the new index for "
+                                                           "the other replicas."})
     error = fields.String()
 
 
@@ -98,15 +52,16 @@ class TicketListArgs(Schema):
 class ReindexResource(MethodView):
     @bp.response(202, ReindexStateSchema)
     def post(self) -> dict[str, Any]:
-        """Rebuild the index from the articles folder and swap it in while serving."""
+        """Rebuild the index from the articles folder and swap it in while serving; every
+        other replica then rebuilds from its own articles (kb/reindex.py)."""
         reindex: Reindex = current_app.extensions["kb_reindex"]
-        if not reindex.start(current_app._get_current_object()):  # type: ignore[attr-defined]
+        if not reindex.start():
             abort(409, description="a rebuild is already running; poll GET /admin/reindex")
         return reindex.state
 
     @bp.response(200, ReindexStateSchema)
     def get(self) -> dict[str, Any]:
-        """State of the last rebuild started by this worker."""
+        """State of the last rebuild started on this host."""
         return current_app.extensions["kb_reindex"].state
 
 

@@ -207,20 +207,28 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
 @click.option("--corpus", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--queries", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--translation", type=click.Choice(["all", "learned", "off"]), default="all",
+              show_default=True, help="Query translation: imported dictionaries (KB_LEXICON_DIR) "
+              "plus the lexicon learned from translated articles, the learned one alone, or none.")
 @pass_context
-def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool) -> None:
+def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool,
+                     translation: str) -> None:
     """Score the engine on an evaluation set (retrieval or deflection)."""
-    from kb.searcher import embedder_for
+    from kb.searcher import embedder_for, imported_lexicon
     from search.embedder import ModelLoadError
-    from search.evaluation import EvalDataError, evaluate, read_jsonl
+    from search.evaluation import EvalDataError, TranslationSetup, evaluate, read_jsonl
+    from search.lexicon import LexiconError
 
     try:
         records, questions = read_jsonl(corpus), read_jsonl(queries)
         embedder = embedder_for(ctx.settings)
-    except (EvalDataError, ModelLoadError) as exc:
+        setup = TranslationSetup(
+            dictionaries=imported_lexicon(ctx.settings) if translation == "all" else None,
+            enabled=translation != "off")
+    except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
     report = evaluate(records, questions, embedder, ctx.settings["LANGUAGES"],
-                      progress=lambda msg: click.echo(msg, err=True))
+                      progress=lambda msg: click.echo(msg, err=True), translation=setup)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -236,6 +244,63 @@ def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool) -
         click.echo(f"{name:40s}{value:.3f}")
     click.echo(f"model: {report.model}; latency p50 {report.latency_ms.get('p50', 0):.1f} ms, "
                f"p95 {report.latency_ms.get('p95', 0):.1f} ms")
+
+
+@main.group(name="dict")
+def dictionaries() -> None:
+    """Bilingual lexicons for translating Swedish and Russian questions into English."""
+
+
+@dictionaries.command(name="import")
+@click.argument("sources", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=False))
+@click.option("--lexicon-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to write the lexicons (default: the LEXICON_DIR setting).")
+@pass_context
+def dict_import(ctx: Context, sources: tuple[Path, ...], lexicon_dir: Path | None) -> None:
+    """Read Wiktionary tables (.txt, .dsl.dz) and wordnet .tab files into the engine's lexicons.
+
+    SOURCES are files or folders; folders are searched for the known file names. Workers pick
+    the new lexicons up with the next index they load (run kb index, or restart).
+    """
+    from search.dictionaries import read_dictionaries, write_tables
+    from search.lexicon import LexiconError
+
+    target = lexicon_dir or Path(ctx.settings["LEXICON_DIR"])
+    try:
+        tables = read_dictionaries(sources)
+        written = write_tables(tables, target)
+    except LexiconError as exc:
+        raise _fail_on(exc) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {target}: {exc.strerror or exc}") from None
+    for name, rows in written.items():
+        click.echo(f"{target / name}: {rows} pairs")
+
+
+@dictionaries.command(name="lookup")
+@click.argument("text")
+@click.option("--lang", required=True, type=click.Choice(["sv", "ru"]))
+@pass_context
+def dict_lookup(ctx: Context, text: str, lang: str) -> None:
+    """Show how a question is translated into English, word by word (with the served index)."""
+    from kb.searcher import imported_lexicon, model_for
+    from search.embedder import ModelLoadError
+    from search.index import SearchIndex, UnusableIndexError
+    from search.lexicon import LexiconError
+    from search.query_translation import translator_for
+
+    try:
+        index = SearchIndex.load(Path(ctx.settings["INDEX_DIR"]), model_for(ctx.settings).name)
+        translator = translator_for(index, imported_lexicon(ctx.settings))
+    except (ModelLoadError, UnusableIndexError, LexiconError) as exc:
+        raise _fail_on(exc) from None
+    if translator is None:
+        raise click.ClickException("no English articles or no lexicon: nothing to translate into")
+    translated = translator.translate(text, lang)
+    for word, senses in translated.words:
+        click.echo(f"{word:24s} -> {', '.join(senses)}")
+    click.echo(f"reading: {translated.text}")
 
 
 @main.group()

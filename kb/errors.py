@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, DBAPIError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 
 class ServiceUnavailable(HTTPException):
@@ -23,11 +23,15 @@ class ServiceUnavailable(HTTPException):
         super().__init__(description=description)
 
 
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error shape, as data (the gunicorn worker writes it without a Flask app)."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
 def error_response(status: int, code: str, message: str,
                    details: dict[str, Any] | None = None) -> ResponseReturnValue:
     """Build the one error shape every endpoint uses."""
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return jsonify(body), status
+    return jsonify(error_body(code, message, details)), status
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -40,6 +44,12 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
         details = {"fields": data["messages"]}
         message = "the request has invalid or unknown fields; see details.fields"
         code = "invalid_request"
+    elif isinstance(exc, RequestEntityTooLarge):
+        # Werkzeug's default text does not say what the limit is.
+        limit = int(current_app.config["MAX_BODY_BYTES"])
+        code = "request_entity_too_large"
+        message = f"the request body is larger than the limit of {limit} bytes"
+        details = {"limit_bytes": limit}
     else:
         code = (exc.name or "error").lower().replace(" ", "_")
         message = exc.description or exc.name or "error"

@@ -26,6 +26,8 @@ class Health(MethodView):
             manifest = snapshot.engine.index.manifest
             counts = Counter(d.lang for d in snapshot.engine.index.documents)
             body.update({"model": manifest["model"], "index_built_at": manifest["built_at"],
+                         "index_build": snapshot.build_name,
+                         "index_identity": snapshot.engine.index.identity,
                          "articles": {lang: counts.get(lang, 0)
                                       for lang in current_app.config["LANGUAGES"]}})
         else:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.searcher import load_articles_for, model_for
+from kb.searcher import engine_for, load_articles_for, model_for
 from search.collection import ArticleSet
-from search.engine import SearchEngine
+from search.engine import SearchEngine, SharedCache
 from search.index import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,11 @@ class Snapshot:
     engine: SearchEngine
     articles: ArticleSet
     build: str
+
+    @property
+    def build_name(self) -> str:
+        """The build's folder name: names which build answered, without revealing paths."""
+        return Path(self.build).name
 
 
 class LiveIndex:
@@ -46,6 +51,13 @@ class LiveIndex:
         self._failed: str | None = None  # a build that failed to load is not retried
         self._last_check = 0.0
         self.error: str | None = None  # for the log and operators, may name paths
+        self.shared_cache: SharedCache | None = None
+        if settings["SEARCH_CACHE_URL"]:
+            from kb.search_cache import RedisSearchCache
+
+            self.shared_cache = RedisSearchCache(settings["SEARCH_CACHE_URL"],
+                                                 settings["REDIS_KEY_PREFIX"],
+                                                 int(settings["SEARCH_CACHE_SECONDS"]))
 
     @property
     def public_error(self) -> str:
@@ -60,8 +72,11 @@ class LiveIndex:
         # Serving only encodes queries: no embedding cache (and no SQLite handle per reload).
         embedder = model_for(self.settings)
         index = SearchIndex.load(Path(target), embedder.name)
-        engine = SearchEngine(index, embedder, self.settings["LANGUAGES"])
-        _ = index.keyword  # build keyword indexes now, not in the first customer's request
+        engine = engine_for(index, embedder, self.settings, self.shared_cache)
+        # Not in the first customer's request: under gunicorn this runs in the master before the
+        # fork, so every worker, a replacement for a crashed one too, answers its first question
+        # at once and shares these pages.
+        engine.warm_up()
         return Snapshot(engine, load_articles_for(self.settings), target)
 
     def _earlier_builds(self, failed: str | None) -> list[str]:
@@ -91,8 +106,9 @@ class LiveIndex:
                 log.error("cannot load the search index %s: %s", candidate, exc)
                 continue
             if candidate != target:
+                published = target or f"{self.link}, which points at nothing"
                 log.error("SERVING AN EARLIER INDEX %s because the published one (%s) cannot be "
-                          "loaded; fix it with: kb index", candidate, target)
+                          "loaded; fix it with: kb index", candidate, published)
                 self._failed = target
             with self._lock:
                 self._snapshot, self.error = snapshot, None

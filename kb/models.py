@@ -100,3 +100,16 @@ class Event(Base):
     query: Mapped[str | None] = mapped_column(Text, nullable=True)
     article_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PublishedIndex(Base):
+    """An index POST /admin/reindex built and published on one replica; every other replica
+    rebuilds from its own articles until it serves the same content (see kb/reindex.py)."""
+
+    __tablename__ = "published_index"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    host: Mapped[str] = mapped_column(String(255))
+    identity: Mapped[str] = mapped_column(String(64))
+    articles: Mapped[int] = mapped_column(Integer)

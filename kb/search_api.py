@@ -54,6 +54,9 @@ class SearchResponseSchema(Schema):
     abstained = fields.Boolean(metadata={"description": "True when nothing answers well "
                                                         "enough: send the customer to a human."})
     results = fields.List(fields.Nested(ResultSchema))
+    index_build = fields.String(metadata={
+        "description": "The index build that answered (also in /health); every result comes "
+                       "from this one build, also while a new one is swapped in."})
     took_ms = fields.Float()
 
 
@@ -61,7 +64,9 @@ class SearchResponseSchema(Schema):
 class Search(MethodView):
     @limiter.limit(search_limit)
     @bp.arguments(SearchArgs, location="query", as_kwargs=True)
-    @bp.response(200, SearchResponseSchema)
+    @bp.response(200, SearchResponseSchema, headers={"Cache-Status": {
+        "description": "Which cache answered (RFC 9211): kb-worker is the worker's own, kb-shared "
+                       "the one all replicas share.", "schema": {"type": "string"}}})
     def get(self, q: str, limit: int, lang: str | None = None, hint: str | None = None,
             session_id: str | None = None) -> dict[str, Any]:
         """Suggest articles for a question."""
@@ -74,10 +79,23 @@ class Search(MethodView):
         if session_id:
             _record_search(session_id, q, response.lang, response.abstained,
                            [r.id for r in response.results])
-        return {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
+        body = {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
                 "abstained": response.abstained,
                 "results": [r.to_dict() for r in response.results],
-                "took_ms": round(response.took_ms, 2)}
+                "index_build": snapshot.build_name, "took_ms": round(response.took_ms, 2)}
+        shared = snapshot.engine.shared_cache is not None
+        return body, 200, {"Cache-Status": cache_status(response.cache, shared)}
+
+
+def cache_status(answered_by: str | None, shared: bool) -> str:
+    """The Cache-Status header (RFC 9211): which cache level answered, nearest the origin first;
+    `kb-shared` is the cache shared by all replicas, `kb-worker` each worker's own."""
+    if answered_by == "local":
+        return "kb-worker; hit"
+    worker = "kb-worker; fwd=uri-miss"
+    if not shared:
+        return worker
+    return f"kb-shared; {'hit' if answered_by == 'shared' else 'fwd=uri-miss'}, {worker}"
 
 
 def _record_search(session_id: str, query: str, lang: str, abstained: bool,

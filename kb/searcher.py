@@ -10,12 +10,15 @@ from typing import Any
 
 from search.collection import ArticleSet, load_articles
 from search.document import document_from_article
-from search.embedder import SentenceTransformerEmbedder, load_embedder
+from search.embedder import Embedder, SentenceTransformerEmbedder, is_multilingual, load_embedder
 from search.embedding_cache import CachedEmbedder, EmbeddingCache
-from search.engine import SearchEngine
+from search.engine import RankingConfig, SearchEngine, SharedCache
 from search.index import BuildReport, SearchIndex, UnusableIndexError, publish_index
+from search.lexicon import Lexicon, load_lexicon_dir
+from search.query_translation import translator_for
 
 _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+_LEXICONS: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], Lexicon]] = {}
 
 
 def model_for(settings: Mapping[str, Any]) -> SentenceTransformerEmbedder:
@@ -30,6 +33,28 @@ def embedder_for(settings: Mapping[str, Any]) -> CachedEmbedder:
     """The model behind the on-disk embedding cache, for embedding documents (index, eval)."""
     cache = EmbeddingCache(Path(settings["CACHE_DIR"]) / "embeddings.sqlite")
     return CachedEmbedder(model_for(settings), cache)
+
+
+def imported_lexicon(settings: Mapping[str, Any]) -> Lexicon:
+    """The dictionaries imported into LEXICON_DIR, read once per process and again when a file
+    changes (an empty lexicon when there are none)."""
+    directory = Path(settings["LEXICON_DIR"])
+    languages = tuple(settings["LANGUAGES"])
+    files = sorted(directory.glob("*.tsv")) if directory.is_dir() else []
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    key = (str(directory), languages)
+    cached = _LEXICONS.get(key)
+    if cached is None or cached[0] != stamp:
+        _LEXICONS[key] = (stamp, load_lexicon_dir(directory, languages))
+    return _LEXICONS[key][1]
+
+
+def engine_for(index: SearchIndex, embedder: Embedder, settings: Mapping[str, Any],
+               shared_cache: SharedCache | None = None) -> SearchEngine:
+    """An engine over `index` that translates questions with the imported and learned lexicons."""
+    config = RankingConfig(embed_translation=not is_multilingual(embedder.name))
+    translator = translator_for(index, imported_lexicon(settings))
+    return SearchEngine(index, embedder, settings["LANGUAGES"], config, translator, shared_cache)
 
 
 def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> ArticleSet:
@@ -73,4 +98,4 @@ def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> S
     """Load the served index, refusing one built with another model."""
     embedder = model_for(settings)
     index = SearchIndex.load(index_dir or Path(settings["INDEX_DIR"]), embedder.name)
-    return SearchEngine(index, embedder, settings["LANGUAGES"])
+    return engine_for(index, embedder, settings)

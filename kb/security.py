@@ -45,6 +45,11 @@ def init_security(app: Flask) -> None:
     app.after_request(_retry_after_only_when_limited)
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if app.config["RATELIMIT_STORAGE_URL"].startswith(("redis", "rediss")):
+        # Redis keys are named by the storage, not by Flask-Limiter's own prefix (which only
+        # the first app in a process would get to set).
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:limits"}
     limiter.init_app(app)
     CORS(app, resources={r"/api/*": {"origins": list(app.config["CORS_ORIGINS"])}},
          methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)

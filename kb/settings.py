@@ -67,6 +67,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_DIR", "", "Where the search index lives (a link to the current build); "
             "default `<INSTANCE_PATH>/index`."),
     Setting("CACHE_DIR", "", "Embedding cache folder; default `<INSTANCE_PATH>/cache`."),
+    Setting("LEXICON_DIR", "", "Folder of bilingual lexicons for translating Swedish and Russian "
+            "questions into English (`kb dict import` fills it); default `<INSTANCE_PATH>/lexicons`. "
+            "Without it, only the lexicon learned from your translated articles is used."),
     Setting("HNSW_THRESHOLD", 50000, "From this many vectors on, use an approximate HNSW index "
             "instead of exact search.", int),
     Setting("DATABASE_URL", "", "SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db; "
@@ -78,6 +81,13 @@ SETTINGS: tuple[Setting, ...] = (
             "comma-separated (e.g. https://www.example.com).", _parse_list),
     Setting("RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live: memory:// for one "
             "process, redis://host:6379 for several workers and hosts."),
+    Setting("SEARCH_CACHE_URL", "", "Redis URL (redis://host:6379/0) of a search-answer cache "
+            "shared by every worker and host, consulted after each worker's own; empty: each "
+            "worker caches alone."),
+    Setting("SEARCH_CACHE_SECONDS", 600, "How long an answer stays in the shared search cache "
+            "(entries of an older index are never read again, whatever this is).", int),
+    Setting("REDIS_KEY_PREFIX", "kb", "Prefix of every key the service writes to Redis (rate "
+            "limits, search cache); deployments that share one Redis need different prefixes."),
     Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client."),
     Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback, event and ticket posts allowed per client."),
     Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "
@@ -92,6 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUERY_CHARS", 500, "Longest search query accepted.", int),
     Setting("MAX_MESSAGE_CHARS", 5000, "Longest ticket message accepted.", int),
     Setting("MAX_BODY_BYTES", 65536, "Largest request body accepted.", int),
+    Setting("REQUEST_TIMEOUT", 10.0, "Seconds a client has to send its whole request (headers and "
+            "body) before the connection is closed with 408; also bounds writing the answer.",
+            float),
     Setting("RELOAD_CHECK_SECONDS", 2.0, "How often each worker looks for a newly published index.",
             float),
     Setting("RETENTION_DAYS", 90, "Days customers' emails and free text are kept; `kb purge` "
@@ -145,6 +158,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
     instance = Path(values["INSTANCE_PATH"])
     values["INDEX_DIR"] = values["INDEX_DIR"] or str(instance / "index")
     values["CACHE_DIR"] = values["CACHE_DIR"] or str(instance / "cache")
+    values["LEXICON_DIR"] = values["LEXICON_DIR"] or str(instance / "lexicons")
     values["DATABASE_URL"] = values["DATABASE_URL"] or \
         f"sqlite:///{(instance / 'kb.sqlite3').resolve()}"
     return values

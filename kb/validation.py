@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from flask import current_app
+from flask import abort, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields
 
 # Unknown fields are rejected everywhere, query strings included (webargs excludes them there by
 # default), so a typo like `?limt=3` is reported instead of silently ignored.
 Blueprint.ARGUMENTS_PARSER.unknown = RAISE
+
+
+def require_utf8_query_string() -> None:
+    """Answer 400 for a query string that is not UTF-8, raw or percent-encoded.
+
+    Werkzeug decodes raw bytes strictly (a 500 deep inside request parsing) and leaves invalid
+    percent-escapes in place (`%FF` would be searched for as text); both are client errors.
+    """
+    try:
+        unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, description="the query string is not valid UTF-8; send text as "
+                               "percent-encoded UTF-8")
+
+
+def refuse_oversized_streamed_body() -> None:
+    """Answer 413 for a chunked body over the limit, as for one with a Content-Length.
+
+    Without a length Werkzeug stops reading at the limit and hands on what it has, so an oversized
+    body would otherwise be reported as invalid JSON.
+    """
+    if request.content_length is not None or request.method not in ("POST", "PUT", "PATCH"):
+        return
+    request.get_data(cache=True)  # kept for the view, which parses it
+    if getattr(request.stream, "is_exhausted", False):
+        abort(413)
 
 
 class MaxChars:

@@ -33,6 +33,24 @@ def article_text(title: str | None = "Reset your password", *,
     return "\n".join(lines) + "\n\n" + textwrap.dedent(body)
 
 
+def write_small_help_center(root: Path, refund_title: str = "Cancel and get a refund") -> Path:
+    """Three English articles in `root/en`, the refund article's title chosen (to edit it)."""
+    (root / "en").mkdir(parents=True, exist_ok=True)
+    articles = {
+        "cancel-and-refund": (refund_title, "Cancel any time; refunds within 14 days.",
+                              "## Refunds\n\nAsk for a refund within 14 days of paying.\n"),
+        "reset-password": ("Reset your password", "Forgot your password? Get a reset link.",
+                           "## Steps\n\nClick Forgot password and follow the email link.\n"),
+        "linux-command-line": ("Use Driftbox from the Linux terminal",
+                               "Install the command-line client.",
+                               "## Install\n\nInstall the package, then run driftbox login.\n"),
+    }
+    for slug, (title, summary, body) in articles.items():
+        (root / "en" / f"{slug}.md").write_text(article_text(title, summary=summary, body=body),
+                                                encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def articles_dir(tmp_path: Path) -> Path:
     root = tmp_path / "articles"
@@ -85,6 +103,23 @@ def _postgres_or_skip() -> None:
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
         message = (f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__}); "
                    "these tests ran on SQLite only. Set KB_TEST_POSTGRES_URL to run them.")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def _redis_or_skip() -> None:
+    """Skip Redis tests when no server runs here; under CI a missing server is a failure."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        message = (f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); what is shared "
+                   "through Redis is untested. Set KB_TEST_REDIS_URL to run these tests.")
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -51,11 +51,14 @@ def count(app: Flask, model: type) -> int:
 
 # --- search ----------------------------------------------------------------------------------
 
-def test_search_answers_in_the_customers_language(client: FlaskClient) -> None:
+def test_search_answers_in_the_customers_language(client: FlaskClient,
+                                                  sample_index: Path) -> None:
     data = client.get("/api/v1/search", query_string={"q": "jag har glömt mitt lösenord"}).get_json()
     assert data["lang"] == "sv"
     assert data["results"][0]["lang"] == "sv"
     assert set(data) >= {"query", "lang", "results", "took_ms", "abstained", "repaired_query"}
+    # The build that answered, by its folder name only (no path on the server).
+    assert data["index_build"] == sample_index.resolve().name
     first = data["results"][0]
     assert set(first) >= {"id", "slug", "lang", "title", "summary", "snippet", "anchor", "score",
                           "fallback"}
@@ -198,6 +201,7 @@ def test_health_reports_model_index_and_database(client: FlaskClient) -> None:
     data = client.get("/api/v1/health").get_json()
     assert data["status"] == "ok" and data["database"] == "ok"
     assert data["model"] == "fake" and data["index_built_at"]
+    assert data["index_build"] and "/" not in data["index_build"]
     assert data["articles"] == {"en": 23, "sv": 20, "ru": 20}
 
 

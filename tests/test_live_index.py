@@ -101,3 +101,34 @@ def test_corrupt_published_index_at_start_serves_the_last_good_build(
     assert client.get("/api/v1/health").status_code == 200
     assert client.get("/api/v1/search?q=refund").get_json()["results"]
     app.extensions["kb_db"].dispose()
+
+
+def test_loading_an_index_prepares_the_language_detector(tmp_path: Path, fake_model: str,
+                                                         sample_index: Path) -> None:
+    # Under gunicorn the index loads in the master: a detector built there is shared by every
+    # worker, instead of costing seconds in each worker's first customer's request.
+    from search.language import _detector
+
+    _detector.cache_clear()
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", sample_index,
+                                fake_model))
+    assert _detector.cache_info().currsize == 1
+    app.extensions["kb_db"].dispose()
+
+
+def test_missing_published_build_at_start_serves_the_last_good_build(
+        tmp_path: Path, fake_model: str, caplog) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp_path / "i"), "MODEL": fake_model,
+        "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
+    good = build_and_publish(settings).report.path
+    shutil.rmtree(build_and_publish(settings).report.path)  # the link now points at nothing
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                                Path(settings["INDEX_DIR"]), fake_model))
+    client = app.test_client()
+    assert client.get("/api/v1/search?q=refund").get_json()["index_build"] == good.name
+    assert any("SERVING AN EARLIER INDEX" in r.message and "points at nothing" in r.message
+               for r in caplog.records)
+    app.extensions["kb_db"].dispose()

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
-import pytest
-
 from kb import create_app
-from tests.conftest import app_config
-
-REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-
-
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        message = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); shared limits untested"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+from tests.conftest import REDIS_URL, _redis_or_skip, app_config
 
 
 def test_two_workers_share_one_limit(tmp_path: Path, sample_index: Path, fake_model: str) -> None:
@@ -31,7 +14,7 @@ def test_two_workers_share_one_limit(tmp_path: Path, sample_index: Path, fake_mo
     prefix = f"kb-test-{uuid.uuid4().hex[:8]}"
     apps = [create_app(app_config(tmp_path / str(n), f"sqlite:///{tmp_path / f'{n}.sqlite3'}",
                                   sample_index, fake_model, RATE_LIMIT_SEARCH="3/minute",
-                                  RATELIMIT_STORAGE_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix))
+                                  RATELIMIT_STORAGE_URL=REDIS_URL, REDIS_KEY_PREFIX=prefix))
             for n in range(2)]
     first, second = (app.test_client() for app in apps)
     codes = [first.get("/api/v1/search?q=refund").status_code for _ in range(2)]

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -33,6 +34,16 @@ def test_offline_model_gives_normalized_vectors(real_embedder: SentenceTransform
     assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
     query = real_embedder.encode_queries(["I forgot my password"])[0]
     assert query @ vectors[0] > query @ vectors[1]
+
+
+def test_a_single_query_gets_the_vector_model_encode_gives(
+        real_embedder: SentenceTransformerEmbedder) -> None:
+    # One question skips model.encode()'s per-call set-up; the vector must not change by a bit.
+    # (The bundled model has no query or passage prompt, so documents go through encode().)
+    for text in ["I forgot my password", "jag har glömt mitt lösenord", "не могу войти", "x"]:
+        query = real_embedder.encode_queries([text])
+        assert query.shape == (1, 384) and query.dtype == np.float32
+        assert np.array_equal(query, real_embedder.encode_documents([text]))
 
 
 def test_unloadable_model_says_what_to_set(tmp_path: Path) -> None:

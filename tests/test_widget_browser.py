@@ -184,6 +184,46 @@ def test_failed_submit_keeps_the_draft_and_says_so(page, server) -> None:
     assert rows(app, Ticket, Ticket.email == "offline@example.com") == []
 
 
+def test_database_outage_keeps_the_draft_and_sends_it_later(  # type: ignore[no-untyped-def]
+        page, server, monkeypatch) -> None:
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import OperationalError
+
+    url, app = server
+
+    @contextmanager
+    def database_down():  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+        yield
+
+    page.clock.install()  # the widget retries after 30 s; the test moves the clock instead
+    page.goto(f"{url}/demo/en")
+    monkeypatch.setattr(app.extensions["kb_db"], "session", database_down)
+    page.locator("#kb-email").fill("outage@example.com")
+    page.locator("#kb-subject").fill("Database down")
+    page.locator("#kb-message").fill("My invoice is wrong")
+    with page.expect_response("**/api/v1/tickets") as answer:
+        page.get_by_role("button", name="Send to support").click()
+    assert answer.value.status == 503
+    assert answer.value.json()["error"]["code"] == "database_unavailable"
+    page.get_by_text("It is saved on this device").wait_for()
+    assert page.locator("#kb-message").input_value() == "My invoice is wrong"
+    saved = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                          ".map(k => JSON.parse(localStorage.getItem(k)).message)")
+    assert saved == ["My invoice is wrong"]
+
+    monkeypatch.undo()  # the database is back
+    with page.expect_response("**/api/v1/tickets") as answer:
+        page.clock.run_for(31_000)
+    assert answer.value.status == 201
+    page.get_by_text("Thank you! Your message has been sent.").wait_for()
+    # Stored once: the answer 503 stored nothing, the retry stored the draft.
+    stored = rows(app, Ticket, Ticket.email == "outage@example.com")
+    assert [t.message for t in stored] == ["My invoice is wrong"]
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))") == []
+
+
 def test_strict_csp_page_and_isolated_styles(page, server) -> None:
     url, _app = server
     response = page.goto(f"{url}/demo/en")
@@ -290,3 +330,20 @@ def test_answer_in_another_language_is_labelled(page, server) -> None:
     page.locator("#kb-article-title").wait_for()
     assert page.locator(".kb-article .kb-label").inner_text() == "Det här svaret är på engelska."
     screenshot(page, "widget-sv-fallback")
+
+
+def test_repaired_question_says_what_was_searched(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    # «забыла пароль» / «не могу войти» typed with the keyboard layout left on English.
+    ask(page, "pf,skf gfhjkm", "yt vjue djqnb")
+    repaired = page.locator(".kb-repaired")
+    repaired.wait_for()
+    assert repaired.inner_text() == "Showing results for: забыла пароль не могу войти"
+    assert "Как сбросить пароль" in page.locator(".kb-suggestion strong").all_inner_texts()
+    screenshot(page, "widget-repaired-layout")
+    # Typed properly, nothing was repaired: the line goes away.
+    page.locator("#kb-subject").fill("Forgot password")
+    page.locator("#kb-message").fill("I cannot sign in")
+    repaired.wait_for(state="hidden")
+    assert page.problems == []
