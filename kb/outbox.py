@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 
 from kb.db import Database
 from kb.models import OutboxItem, Ticket, utcnow
@@ -65,13 +65,18 @@ def post_json(url: str, payload: dict, timeout: float, key: str) -> None:
             raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)
 
 
-def _claim(db: Database, item_id: int, now: dt.datetime) -> bool:
+def _claim(db: Database, item_id: int, now: dt.datetime, send_all: bool) -> bool:
+    """Lock one row for this sender. The row must still be due: a pass works through a list read
+    when it started, and another sender may have tried (and failed) the ticket since; retrying it
+    again at once would hammer a failing help desk and push its next attempt further out."""
     with db.session() as session:
+        query = (update(OutboxItem)
+                 .where(OutboxItem.id == item_id, OutboxItem.delivered_at.is_(None),
+                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now)))
+        if not send_all:
+            query = query.where(OutboxItem.next_attempt_at <= now)
         result = session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.delivered_at.is_(None),
-                   or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now))
-            .values(locked_until=now + dt.timedelta(seconds=CLAIM_SECONDS)))
+            query.values(locked_until=now + dt.timedelta(seconds=CLAIM_SECONDS)))
         return result.rowcount == 1
 
 
@@ -85,11 +90,11 @@ def deliver_due(db: Database, url: str, timeout: float, send_all: bool = False,
     with db.session() as session:
         query = select(OutboxItem.id).where(OutboxItem.delivered_at.is_(None))
         if not send_all:
-            query = query.where(and_(OutboxItem.next_attempt_at <= now))
+            query = query.where(OutboxItem.next_attempt_at <= now)
         due = list(session.scalars(query.order_by(OutboxItem.id)))
     for item_id in due:
-        if not _claim(db, item_id, utcnow()):
-            continue  # another sender has it
+        if not _claim(db, item_id, utcnow(), send_all):
+            continue  # another sender has it, or tried it since this pass began
         with db.session() as session:
             item = session.get(OutboxItem, item_id)
             assert item is not None

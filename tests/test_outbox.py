@@ -109,6 +109,27 @@ def test_two_senders_never_send_the_same_ticket(db: Database, desk: HelpDesk) ->
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 10
 
 
+def test_a_pass_skips_a_ticket_another_sender_tried_since_it_began(db: Database) -> None:
+    first, second = add_ticket(db, "first"), add_ticket(db, "second")
+    posted: list[str] = []
+
+    def post_while_another_sender_fails_the_second(url: str, payload: dict, timeout: float,
+                                                   key: str) -> None:
+        posted.append(key)
+        if key == f"ticket-{first}":
+            # Meanwhile another worker's sender tried the second ticket, and the desk refused it.
+            assert deliver_due(db, "http://127.0.0.1:9/refused", timeout=1).failed == 1
+            raise OSError("help desk down")
+
+    report = deliver_due(db, "http://desk.invalid/intake", timeout=1,
+                         post=post_while_another_sender_fails_the_second)
+    assert posted == [f"ticket-{first}"] and report.failed == 1
+    with db.session() as session:
+        attempts = dict(session.execute(select(OutboxItem.ticket_id, OutboxItem.attempts)).all())
+    # The second ticket waits out its retry delay instead of a second attempt at once.
+    assert attempts == {first: 1, second: 1}
+
+
 def test_retry_delays_grow_and_are_capped() -> None:
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
     assert retry_delay(30).total_seconds() == 3600
