@@ -79,7 +79,8 @@ class RankingConfig:
     abstain: Mapping[str, AbstainRule] | None = field(default_factory=lambda: dict(DEFAULT_ABSTAIN))
     fallback_languages: Sequence[str] = ("en",)
     # With an English-only model a Swedish or Russian question is embedded in its English
-    # translation (one encoding either way); a multilingual model gets the question as typed.
+    # translation (one encoding either way; a second, as typed, only when nothing is close
+    # enough through the translation); a multilingual model gets the question as typed.
     embed_translation: bool = True
     # Keyword evidence (best translated English BM25 over best native BM25) below the band:
     # embed as typed; above: embed the translation; inside: embed both (a second encoding, a few
@@ -319,6 +320,23 @@ class SearchEngine:
         if translation is not None:
             self._add_translated_signals(raw, translation)
         plan = self._plan_embedding(query, translation, raw, positions)
+        results, abstained = self._rank(query, guess.lang, positions, raw, translation, plan,
+                                        limit)
+        english_only = (self._doc_langs[positions] == TRANSLATION_TARGET).all()
+        if abstained and plan.in_english.all() and not english_only:
+            # Nothing came close through the word-by-word translation, which can miss the
+            # point; the customer's own articles may still answer the question as typed.
+            as_typed = EmbeddingPlan([query], np.zeros(positions.size, dtype=bool))
+            results, abstained = self._rank(query, guess.lang, positions, raw, translation,
+                                            as_typed, limit)
+        return SearchResponse(query, guess.lang, guess.reason, results, abstained,
+                              (time.perf_counter() - started) * 1000,
+                              repair.text if repair else None)
+
+    def _rank(self, query: str, query_lang: str, positions: np.ndarray,
+              raw: dict[str, np.ndarray], translation: TranslatedQuery | None,
+              plan: EmbeddingPlan, limit: int) -> tuple[list[Result], bool]:
+        """Embed as planned, fuse every signal, and decide whether the best is good enough."""
         vectors = self.embedder.encode_queries(plan.texts)
         # Each candidate takes its dense scores from the question embedded as typed or in
         # English; a translated article compared in English stands in with its English version.
@@ -335,35 +353,33 @@ class SearchEngine:
         raw["chunk_scores"] = dense[plan.vector_for_snippets]["chunk_scores"]
         dense_score = raw["chunk"][positions] + raw["article"][positions]
         fused = fuse(dense_score, raw["bm25"][positions], raw["chargram"][positions],
-                     self._doc_langs[positions], guess.lang, self.config.weights,
+                     self._doc_langs[positions], query_lang, self.config.weights,
                      translated=translation is not None)
         native = self._doc_langs[positions] != TRANSLATION_TARGET
         if translation is not None:
-            preference = self.config.native_preference.get(guess.lang, 0.0)
-            fused = fused + preference * (self._doc_langs[positions] == guess.lang)
+            preference = self.config.native_preference.get(query_lang, 0.0)
+            fused = fused + preference * (self._doc_langs[positions] == query_lang)
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
-        fused = self._add_feedback(fused, positions, vectors[feedback_vector], guess.lang,
+        fused = self._add_feedback(fused, positions, vectors[feedback_vector], query_lang,
                                    stand_ins)
         order = np.argsort(-fused, kind="stable")
         top_positions = positions[order[:limit]]
         # English articles found through the translation show the translated words highlighted.
         english_words = f"{query} {translation.text}" if translation is not None else query
-        results = [self._result(int(p), float(fused[order[i]]), guess.lang,
+        results = [self._result(int(p), float(fused[order[i]]), query_lang,
                                 english_words if self._doc_langs[p] == TRANSLATION_TARGET else query,
                                 raw)
                    for i, p in enumerate(top_positions)]
-        abstained = False
-        if self.config.abstain is not None and results:
-            # Meaning was compared in English when the question was embedded translated.
-            top = int(np.flatnonzero(positions == top_positions[0])[0])
-            rule_lang = "translated" if plan.in_english[top] else guess.lang
-            rule = self.config.abstain.get(rule_lang, self.config.abstain["default"])
-            best = results[0].signals
-            if not rule.keeps(best["dense"], best["chargram"], best["bm25"]):
-                results, abstained = [], True
-        return SearchResponse(query, guess.lang, guess.reason, results, abstained,
-                              (time.perf_counter() - started) * 1000,
-                              repair.text if repair else None)
+        if self.config.abstain is None or not results:
+            return results, False
+        # Meaning was compared in English when the question was embedded translated.
+        top = int(np.flatnonzero(positions == top_positions[0])[0])
+        rule_lang = "translated" if plan.in_english[top] else query_lang
+        rule = self.config.abstain.get(rule_lang, self.config.abstain["default"])
+        best = results[0].signals
+        if not rule.keeps(best["dense"], best["chargram"], best["bm25"]):
+            return [], True
+        return results, False
 
     def translate(self, query: str, lang: str, positions: np.ndarray) -> TranslatedQuery | None:
         """The query in English, when English articles are among the candidates."""

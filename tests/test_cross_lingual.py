@@ -110,6 +110,31 @@ def test_native_preference_decides_a_close_race(index: SearchIndex,
     assert ids(engine_with(index, dictionaries, preferring), question)[0] == "sv/reset-password"
 
 
+def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchIndex) -> None:
+    # A dictionary with the wrong senses: the translation points at the shipping article, and
+    # nothing is close enough in English to show. The Swedish article answers the question as
+    # the customer typed it, so the engine embeds it a second time rather than show nothing.
+    misleading = Lexicon()
+    misleading.add("sv", [("glömt", "shipping", 1.0), ("glömma", "shipping", 1.0),
+                          ("lösenord", "times", 1.0)])
+    config = RankingConfig(
+        abstain={"translated": AbstainRule(min_dense=0.99, min_chargram=1.1),
+                 "sv": AbstainRule(min_dense=0.3, min_chargram=1.1),
+                 "default": AbstainRule(min_dense=0.99, min_chargram=1.1)},
+        translation_band={"sv": (0.0, 0.0)})  # always compare through the translation first
+    embedder = FakeEmbedder()
+    engine = SearchEngine(index, embedder, LANGUAGES, config,
+                          translator_for(index, misleading, learned=False))
+    response = engine.search("glömt lösenord", lang="sv", trust_lang=True)
+    assert [r.id for r in response.results][:1] == ["sv/reset-password"]
+    assert not response.abstained
+    assert embedder.calls == [1, 1]  # the translation, then the question as typed
+    # A question nothing answers in either reading still gets no suggestion.
+    embedder.calls.clear()
+    nothing = engine.search("glömt vädret", lang="sv", trust_lang=True)
+    assert nothing.abstained and nothing.results == []
+
+
 def test_learned_lexicon_alone_translates_the_help_centers_own_words(index: SearchIndex) -> None:
     # Without imported dictionaries the translator learns from the translated pairs: lösenord
     # and password share the titles and lines of the reset-password article.
