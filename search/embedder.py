@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -97,13 +98,19 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dimension_of() or 0)
         self.batch_size = batch_size
         self.query_prefix, self.document_prefix = _prompts_for(model)
+        # One forward pass at a time per process. A threaded server runs several searches at
+        # once, but the process's share of the cores is already given to the model's own
+        # inference threads: concurrent passes only fight over those cores (and each holds its
+        # own activation buffers), so every search waits longer and the process grows.
+        self._inference = threading.Lock()
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode([prefix + t for t in texts], batch_size=self.batch_size,
-                                     normalize_embeddings=True, convert_to_numpy=True,
-                                     show_progress_bar=False)
+        with self._inference:
+            vectors = self._model.encode([prefix + t for t in texts], batch_size=self.batch_size,
+                                         normalize_embeddings=True, convert_to_numpy=True,
+                                         show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def _encode_one(self, text: str) -> np.ndarray:
@@ -113,8 +120,8 @@ class SentenceTransformerEmbedder:
         # the same vector, bit for bit.
         import torch
 
-        with torch.inference_mode():
-            features = self._model.preprocess([text], prompt=self._default_prompt)
+        features = self._model.preprocess([text], prompt=self._default_prompt)
+        with self._inference, torch.inference_mode():
             embedding = self._model(features)["sentence_embedding"]
             vectors = torch.nn.functional.normalize(embedding, p=2, dim=1).cpu().numpy()
         return np.asarray(vectors, dtype=np.float32)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +47,35 @@ def test_a_single_query_gets_the_vector_model_encode_gives(
         query = real_embedder.encode_queries([text])
         assert query.shape == (1, 384) and query.dtype == np.float32
         assert np.array_equal(query, real_embedder.encode_documents([text]))
+
+
+def test_concurrent_searches_take_turns_on_the_model(
+        real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A threaded worker runs several searches at once; their forward passes must not overlap.
+    model = real_embedder._model
+    running, most = [0], [0]
+    guard = threading.Lock()
+    forward = type(model).forward
+
+    def counting_forward(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.02)  # long enough for the other threads to arrive
+            return forward(self, *args, **kwargs)
+        finally:
+            with guard:
+                running[0] -= 1
+
+    monkeypatch.setattr(type(model), "forward", counting_forward)
+    texts = [f"question number {n}" for n in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        vectors = list(pool.map(lambda t: real_embedder.encode_queries([t])[0], texts))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(real_embedder.encode_documents, [texts[:3], texts[3:]]))
+    assert most[0] == 1
+    assert np.allclose(vectors[2], real_embedder.encode_queries([texts[2]])[0], atol=1e-5)
 
 
 def test_unloadable_model_says_what_to_set(tmp_path: Path) -> None:
