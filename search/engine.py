@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -9,6 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -51,6 +53,16 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     "translated": AbstainRule(min_dense=0.38, min_chargram=0.14),
     "default": AbstainRule(min_dense=0.45, min_chargram=0.14),
 }
+
+
+@functools.cache
+def code_identity() -> str:
+    """A digest of this library's source: after a deploy that changes how answers are ranked,
+    replicas sharing an answer cache stop reading what the old code wrote."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode("utf-8") + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -161,10 +173,11 @@ class SearchEngine:
         self.config = config or RankingConfig()
         self.shared_cache = shared_cache
         # Everything besides the request that decides an answer: a shared entry written by
-        # another build, language list or ranking is never read back.
+        # another build, language list, ranking or version of this code is never read back.
         self.answers_identity = hashlib.sha256(
             repr((index.identity, self.languages, self.config,
-                  translator.identity if translator else None)).encode("utf-8")).hexdigest()[:32]
+                  translator.identity if translator else None,
+                  code_identity())).encode("utf-8")).hexdigest()[:32]
         docs = index.documents
         self._doc_langs = np.array([d.lang for d in docs])
         self._slug_langs: dict[str, set[str]] = {}

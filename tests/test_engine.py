@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import search.engine
 from search.collection import load_articles
 from search.document import document_from_article
 from search.engine import AbstainRule, RankingConfig, SearchEngine
@@ -170,6 +171,16 @@ def test_another_build_never_reads_older_answers(engine: SearchEngine) -> None:
     assert smaller.identity != engine.index.identity
     rebuilt = _sharing(engine, shared, smaller)
     assert rebuilt.search("refund").cache is None
+    assert len(shared.entries) == 2
+
+
+def test_another_version_of_the_code_never_reads_older_answers(
+        engine: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = DictCache()
+    _sharing(engine, shared).search("refund")
+    # A deploy that changes how answers are ranked: same index, same settings, new code.
+    monkeypatch.setattr(search.engine, "code_identity", lambda: "the next release")
+    assert _sharing(engine, shared).search("refund").cache is None
     assert len(shared.entries) == 2
 
 
