@@ -37,3 +37,27 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     outbox = getattr(app, "extensions", {}).get("kb_outbox") if app is not None else None
     if outbox is not None:
         outbox.ensure_running()  # retry queued tickets even before the first request
+
+
+
+def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+    """Leave at once when a worker has finished its requests.
+
+    By now every request is answered and every ticket committed. What is left is the
+    interpreter's own clean-up, freeing the index, the model and the lexicons object by object:
+    in a forked worker each free writes to pages it shares with the master, so the kernel copies
+    them first, and that took several seconds per worker on every restart and deploy. The exit
+    status is kept (gunicorn stops when a worker cannot boot).
+    """
+    import logging
+    import os
+    import sys
+
+    if os.getpid() != worker.pid:
+        return  # the master tidying up after a worker that is already gone
+    error = sys.exc_info()[1]
+    status = error.code if isinstance(error, SystemExit) else (1 if error else 0)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status if isinstance(status, int) else 1)
