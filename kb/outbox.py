@@ -25,7 +25,6 @@ from kb.models import OutboxItem, Ticket, utcnow
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 120
 MAX_DELAY_SECONDS = 3600
 
 
@@ -35,6 +34,13 @@ class DeliveryReport:
 
     delivered: int = 0
     failed: int = 0
+
+
+def claim_time(timeout: float) -> dt.timedelta:
+    """How long a sender holds a ticket it is sending. Long enough for one delivery (each of
+    connect, send and answer may take the whole timeout), short enough that a ticket whose
+    sender died mid-delivery (a killed worker) is soon taken up by another sender."""
+    return dt.timedelta(seconds=4 * timeout + 10)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -65,7 +71,8 @@ def post_json(url: str, payload: dict, timeout: float, key: str) -> None:
             raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)
 
 
-def _claim(db: Database, item_id: int, now: dt.datetime, send_all: bool) -> bool:
+def _claim(db: Database, item_id: int, now: dt.datetime, send_all: bool,
+           claim: dt.timedelta) -> bool:
     """Lock one row for this sender. The row must still be due: a pass works through a list read
     when it started, and another sender may have tried (and failed) the ticket since; retrying it
     again at once would hammer a failing help desk and push its next attempt further out."""
@@ -76,7 +83,7 @@ def _claim(db: Database, item_id: int, now: dt.datetime, send_all: bool) -> bool
         if not send_all:
             query = query.where(OutboxItem.next_attempt_at <= now)
         result = session.execute(
-            query.values(locked_until=now + dt.timedelta(seconds=CLAIM_SECONDS)))
+            query.values(locked_until=now + claim))
         return result.rowcount == 1
 
 
@@ -93,7 +100,7 @@ def deliver_due(db: Database, url: str, timeout: float, send_all: bool = False,
             query = query.where(OutboxItem.next_attempt_at <= now)
         due = list(session.scalars(query.order_by(OutboxItem.id)))
     for item_id in due:
-        if not _claim(db, item_id, utcnow(), send_all):
+        if not _claim(db, item_id, utcnow(), send_all, claim_time(timeout)):
             continue  # another sender has it, or tried it since this pass began
         with db.session() as session:
             item = session.get(OutboxItem, item_id)

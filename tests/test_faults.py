@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url
 from kb.cli import main
 from kb.db import Database
 from kb.models import OutboxItem, Ticket, utcnow
+from kb.outbox import claim_time
 from kb.searcher import build_and_publish
 from kb.settings import load_settings
 from tests.conftest import PG_URL, REPO, _postgres_or_skip, article_text
@@ -263,27 +264,12 @@ class Service:
         with self.database.session() as session:
             return set(session.scalars(select(Ticket.id).where(Ticket.id.in_(ids))))
 
-    def wait_delivered(self, ids: set[int], seconds: float = 20,
-                       release_claims_after: float | None = None) -> None:
-        """Wait until the help desk has every ticket in `ids`.
-
-        A sender killed in the middle of a delivery keeps its claim for CLAIM_SECONDS (two
-        minutes). With `release_claims_after`, the test lets that time pass for tickets still
-        missing by then.
-        """
-        started = time.monotonic()
-        released = release_claims_after is None
+    def wait_delivered(self, ids: set[int], seconds: float = 20) -> None:
+        """Wait until the help desk has every ticket in `ids`."""
+        deadline = time.monotonic() + seconds
         while missing := ids - self.desk.delivered():
-            waited = time.monotonic() - started
-            if waited > seconds:
+            if time.monotonic() > deadline:
                 raise AssertionError(f"tickets never reached the help desk: {sorted(missing)}")
-            if not released and waited > release_claims_after:
-                with self.database.session() as session:
-                    session.execute(update(OutboxItem)
-                                    .where(OutboxItem.ticket_id.in_(missing),
-                                           OutboxItem.delivered_at.is_(None))
-                                    .values(locked_until=None))
-                released = True
             time.sleep(0.1)
 
     def wait_healthy(self, seconds: float = 90) -> None:
@@ -521,8 +507,9 @@ def test_killed_worker_loses_no_accepted_ticket(healthy: Service) -> None:
     assert any(a.status in (200, 201) and a.started > replaced_at for a in answers)
     accepted = {a.body["id"] for a in answers if a.status == 201}
     assert accepted and healthy.stored_ids(accepted) == accepted
-    # The killed worker's sender often holds a claim on a ticket it never finished sending.
-    healthy.wait_delivered(accepted, release_claims_after=3)
+    # The killed worker's sender often holds a claim on a ticket it never finished sending;
+    # another sender takes it up when the claim runs out (claim_time: 14 s with this timeout).
+    healthy.wait_delivered(accepted, seconds=claim_time(WEBHOOK_TIMEOUT).total_seconds() + 15)
     # One sender delivers one ticket at a time: at most that one may have reached the desk
     # before the kill and again after its claim timed out (the Idempotency-Key names it).
     assert len(healthy.desk.repeats(accepted)) <= 1
