@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.searcher import engine_for, load_articles_for, model_for
+from kb.searcher import articles_of_build, engine_for, model_for
 from search.collection import ArticleSet
 from search.engine import SearchEngine, SharedCache
 from search.index import SearchIndex
@@ -77,7 +77,7 @@ class LiveIndex:
         # fork, so every worker, a replacement for a crashed one too, answers its first question
         # at once and shares these pages.
         engine.warm_up()
-        return Snapshot(engine, load_articles_for(self.settings), target)
+        return Snapshot(engine, articles_of_build(self.settings, Path(target)), target)
 
     def _earlier_builds(self, failed: str | None) -> list[str]:
         """Finished builds beside the link, newest first (the fallbacks after a bad publish)."""

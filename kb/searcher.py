@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from search.engine import RankingConfig, SearchEngine, SharedCache
 from search.index import BuildReport, SearchIndex, UnusableIndexError, publish_index
 from search.lexicon import Lexicon, load_lexicon_dir
 from search.query_translation import translator_for
+
+# Inside a build: the article files it was made from.
+ARTICLES = "articles"
 
 _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
 _LEXICONS: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], Lexicon]] = {}
@@ -62,6 +66,21 @@ def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> 
                          settings["ARTICLE_URL"])
 
 
+def copy_article_files(articles: ArticleSet, folder: Path) -> None:
+    """Copy every article file that parsed into `folder`, keeping its place under the root."""
+    for article in articles.articles:
+        destination = folder / article.path.relative_to(articles.root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(article.path, destination)
+
+
+def articles_of_build(settings: Mapping[str, Any], build: Path) -> ArticleSet:
+    """The articles a build was made from; for a build made before builds carried them, the
+    articles folder."""
+    carried = build / ARTICLES
+    return load_articles_for(settings, carried if carried.is_dir() else None)
+
+
 @dataclass
 class IndexBuild:
     """The outcome of `build_and_publish`."""
@@ -85,7 +104,10 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
             "index keeps serving (check KB_ARTICLES_DIR, then run kb check)")
     embedder = embedder_for(settings)
     index = SearchIndex.build(documents, embedder, int(settings["HNSW_THRESHOLD"]), progress)
-    target = publish_index(index, index_dir or Path(settings["INDEX_DIR"]))
+    # The build carries the article files it was made from, so the articles API of every host
+    # serving it shows what search finds, whatever the host's own articles folder holds.
+    target = publish_index(index, index_dir or Path(settings["INDEX_DIR"]),
+                           attach=lambda build: copy_article_files(articles, build / ARTICLES))
     report = BuildReport(documents=len(documents), chunks=int(index.manifest["chunks"]),
                          embedded=embedder.stats.embedded, reused=embedder.stats.reused,
                          seconds=time.perf_counter() - started,

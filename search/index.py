@@ -159,8 +159,9 @@ class SearchIndex:
         }
         return cls(documents, chunk_index, article_index, owner, manifest, learn_lexicon(documents))
 
-    def save(self, path: Path) -> None:
-        """Write all parts into `path` (a new, empty folder)."""
+    def save(self, path: Path, attach: Callable[[Path], None] | None = None) -> None:
+        """Write all parts into `path` (a new, empty folder); `attach` adds files of its own
+        before the build counts as finished."""
         path.mkdir(parents=True, exist_ok=False)
         with open(path / DOCUMENTS, "w", encoding="utf-8") as out:
             for document in self.documents:
@@ -173,6 +174,8 @@ class SearchIndex:
                                 for source, senses in table.items()
                                 for english, weight in senses.items()),
                                "Learned from this knowledge base's translated articles.")
+        if attach is not None:
+            attach(path)
         # The manifest goes last: a folder without one is an unfinished build.
         tmp = path / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -229,14 +232,16 @@ class SearchIndex:
         return cls(documents, chunk_index, article_index, owner, manifest, lexicon)
 
 
-def publish_index(index: SearchIndex, link: Path, keep: int = 2) -> Path:
-    """Save `index` beside `link` and atomically point `link` at it; old builds are pruned."""
+def publish_index(index: SearchIndex, link: Path, keep: int = 2,
+                  attach: Callable[[Path], None] | None = None) -> Path:
+    """Save `index` beside `link` and atomically point `link` at it; old builds are pruned.
+    `attach` adds files to the build folder before anyone can see it."""
     builds = link.parent / f"{link.name}-builds"
     builds.mkdir(parents=True, exist_ok=True)
     # Names sort by build time (to the microsecond), so pruning keeps the newest builds.
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     target = builds / f"{stamp}-{uuid.uuid4().hex[:8]}"
-    index.save(target)
+    index.save(target, attach)
     if link.exists() and not link.is_symlink():
         raise UnusableIndexError(f"{link} exists and is not an index link; move it away and run again")
     tmp_link = link.parent / f".{link.name}.{uuid.uuid4().hex[:8]}"

@@ -132,3 +132,35 @@ def test_missing_published_build_at_start_serves_the_last_good_build(
     assert any("SERVING AN EARLIER INDEX" in r.message and "points at nothing" in r.message
                for r in caplog.records)
     app.extensions["kb_db"].dispose()
+
+
+def test_articles_api_serves_the_articles_the_build_was_made_from(tmp_path: Path,
+                                                                    fake_model: str) -> None:
+    import shutil
+
+    articles = tmp_path / "articles"
+    shutil.copytree(SAMPLE_ARTICLES, articles)
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp_path / "i"), "MODEL": fake_model, "ARTICLES_DIR": str(articles)})
+    build_and_publish(settings)
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                                Path(settings["INDEX_DIR"]), fake_model,
+                                ARTICLES_DIR=str(articles)))
+    client = app.test_client()
+    before = client.get("/api/v1/articles/cancel-and-refund?lang=en").get_json()
+    # A writer edits and deletes files without re-indexing yet (or this host's folder lags
+    # behind the build it was shipped): customers keep seeing what search was built from.
+    source = articles / "en" / "cancel-and-refund.md"
+    source.write_text(source.read_text(encoding="utf-8").replace(before["title"], "Half-edited"),
+                      encoding="utf-8")
+    (articles / "en" / "reset-password.md").unlink()
+    app.extensions["kb_live_index"].load_now()
+    assert client.get("/api/v1/articles/cancel-and-refund?lang=en").get_json() == before
+    assert client.get("/api/v1/articles/reset-password?lang=en").get_json()["lang"] == "en"
+    # Once indexed, the edit is live in search and in the articles API alike.
+    build_and_publish(settings)
+    app.extensions["kb_live_index"].load_now()
+    assert client.get("/api/v1/articles/cancel-and-refund?lang=en").get_json()["title"] == \
+        "Half-edited"
+    assert client.get("/api/v1/articles/reset-password?lang=en").get_json()["lang"] != "en"
+    app.extensions["kb_db"].dispose()
