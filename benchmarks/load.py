@@ -1,7 +1,8 @@
 """Load benchmark: the service under gunicorn, as the README deploys it, driven by wrk on loopback.
 
 Run: .venv/bin/python benchmarks/load.py [--articles 1000] [--duration 15] [--workdir DIR]
-Needs wrk (Debian: apt-get install wrk). Writes benchmarks/load.json and benchmarks/load.md.
+Needs wrk (Debian: apt-get install wrk). Writes load.json and load.md to --output (default:
+benchmarks/).
 
 1. Generates a synthetic knowledge base (N articles in each of en, sv, ru, built from the sample
    help center's sentences in that language) and indexes it with `kb index`. With --workdir the
@@ -14,7 +15,17 @@ Needs wrk (Debian: apt-get install wrk). Writes benchmarks/load.json and benchma
    times the library's default thread count and the service's own encoding path.
 4. Runs wrk at several concurrencies with distinct queries (no cache hits), then once with a
    small set of repeated queries (what search-as-you-type produces), and reads each worker's
-   memory (RSS and PSS, which splits pages shared after the preload fork).
+   memory: RSS, PSS (which splits pages shared after the preload fork) and private memory
+   (Private_Clean + Private_Dirty: pages no other process maps). A worker's private memory after
+   serving is what each extra worker adds (`memory_per_extra_worker_mb`), also as a share of the
+   model's weights. Part of it is clean file pages (`private_clean_mb`: model weights this worker
+   read first, which the next worker to read them shares); the rest is the worker's own.
+5. Checks that figure directly, before anything in this process maps the libraries the service
+   uses (their pages would count in PSS): the service with each worker count of
+   --compare-workers, after the same number of distinct queries per worker, and the total PSS
+   of master and workers.
+   The growth per extra worker is `total_pss_per_extra_worker_mb` (anonymous memory alone:
+   `total_anon_pss_per_extra_worker_mb`, which no process outside the service can share).
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,12 +127,52 @@ def wait_healthy(url: str, seconds: float = 300) -> None:
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    values = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+    """RSS, PSS and private memory of a process (MB), from /proc/PID/smaps_rollup."""
+    kb = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, _, rest = line.partition(":")
-        if name in ("Rss", "Pss"):
-            values[name.lower() + "_mb"] = round(int(rest.split()[0]) / 1024, 1)
-    return values
+        kb[name] = int(rest.split()[0])
+    return {"rss_mb": round(kb["Rss"] / 1024, 1), "pss_mb": round(kb["Pss"] / 1024, 1),
+            "pss_anon_mb": round(kb.get("Pss_Anon", 0) / 1024, 1),
+            "private_mb": round((kb["Private_Clean"] + kb["Private_Dirty"]) / 1024, 1),
+            "private_clean_mb": round(kb["Private_Clean"] / 1024, 1)}
+
+
+def worker_pids(master: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def start_server(env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([str(REPO / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py",
+                             "wsgi:app"], env={**env, "KB_WORKERS": str(workers)}, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def total_pss_mb(env: dict[str, str], url: str, workers: int, queries: list[str],
+                 per_worker: int) -> dict[str, float]:
+    """Total PSS of master and workers after `per_worker` distinct queries per worker (4 at a
+    time), so that every worker has served about as many queries whatever their number."""
+    server = start_server(env, workers)
+    try:
+        wait_healthy(url)
+
+        def ask(query: str) -> None:
+            with urllib.request.urlopen(f"{url}/api/v1/search?limit=5&q={query}", timeout=60) as r:
+                r.read()
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(ask, queries[:per_worker * workers]))
+        time.sleep(1)
+        memory = [memory_mb(pid) for pid in [server.pid, *worker_pids(server.pid)]]
+    finally:
+        stop_server(server)
+    return {"workers": workers, "total_pss_mb": round(sum(m["pss_mb"] for m in memory), 1),
+            "total_anon_pss_mb": round(sum(m["pss_anon_mb"] for m in memory), 1)}
 
 
 class Floor:
@@ -137,6 +189,10 @@ class Floor:
         self.threads = max(1, (os.cpu_count() or 1) // max(1, workers))
         self.default_threads = torch.get_num_threads()
         self._asked = 0
+
+    def weights_mb(self) -> float:
+        """The model's parameters (MB), what a worker's own memory is compared with."""
+        return sum(p.numel() * p.element_size() for p in self.model.parameters()) / 2 ** 20
 
     def p50_ms(self, queries: int = 200, threads: int | None = None,
                service_path: bool = False) -> float:
@@ -188,6 +244,13 @@ def main() -> None:
     parser.add_argument("--round-seconds", type=int, default=4)
     parser.add_argument("--workdir", type=Path, help="keep the knowledge base, index and "
                         "embedding cache here and reuse them (default: a fresh temporary folder)")
+    parser.add_argument("--compare-workers", default="1,2",
+                        help="worker counts whose total PSS after the same load is compared "
+                        "(empty: skip)")
+    parser.add_argument("--compare-queries", type=int, default=2000,
+                        help="distinct queries per worker before comparing total PSS")
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks",
+                        help="folder for load.json and load.md")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found; install it (Debian: apt-get install wrk)")
@@ -214,6 +277,22 @@ def main() -> None:
     repeated.write_text("\n".join(urllib.parse.quote_plus(q) for qs in QUESTIONS.values()
                                   for q in qs) + "\n")
 
+    url = f"http://127.0.0.1:{port}"
+    # Before Floor loads the model here: this process would then map the service's libraries,
+    # and their pages would count partly to it in the servers' PSS.
+    queries = distinct.read_text().split()
+    compared = [total_pss_mb(env, url, int(n), queries, args.compare_queries)
+                for n in args.compare_workers.split(",") if n]
+    for row in compared:
+        print(row, flush=True)
+    per_extra = {}
+    if len(compared) >= 2:
+        first, last = compared[0], compared[-1]
+        extra = last["workers"] - first["workers"]
+        per_extra = {f"{name}_per_extra_worker_mb":
+                     round((last[f"{name}_mb"] - first[f"{name}_mb"]) / extra, 1)
+                     for name in ("total_pss", "total_anon_pss")}
+
     floor = Floor(args.workers)
     encoders = {"floor_threads": floor.threads, "default_threads": floor.default_threads,
                 "encode_floor_default_threads_p50_ms": round(
@@ -221,10 +300,7 @@ def main() -> None:
                 "encode_service_path_p50_ms": round(floor.p50_ms(queries=100, service_path=True), 2)}
     print(encoders, flush=True)
 
-    server = subprocess.Popen([str(REPO / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py",
-                               "wsgi:app"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server = start_server(env, args.workers)
     try:
         wait_healthy(url)
         run_wrk(url, distinct, 2, 3, tmp)  # warm up every worker
@@ -248,13 +324,12 @@ def main() -> None:
             wait_healthy(url)  # let the workers drain the queue before the next run
             time.sleep(2)
         cached = run_wrk(url, repeated, 8, args.duration, tmp)
-        workers = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children")
-                   .read_text().split()]
         memory = {"master": memory_mb(server.pid),
-                  "workers": [memory_mb(pid) for pid in workers]}
+                  "workers": [memory_mb(pid) for pid in worker_pids(server.pid)]}
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
+    model_mb = floor.weights_mb()
+    per_worker = statistics.mean(w["private_mb"] for w in memory["workers"])
     ratios = [r["ratio"] for r in paired]
     floor_ms = round(statistics.median(r["floor_p50_ms"] for r in paired), 2)
     results = {
@@ -262,11 +337,16 @@ def main() -> None:
         "index_summary": index_summary, "workers": args.workers,
         "encode_floor_p50_ms": floor_ms, **encoders,
         "runs": runs, "repeated_queries_c8": cached, "memory": memory,
+        "model_weights_mb": round(model_mb, 1),
+        "memory_per_extra_worker_mb": round(per_worker, 1),
+        "memory_per_extra_worker_over_model": round(per_worker / model_mb, 2),
+        "workers_compared": compared, **per_extra,
         "paired_rounds_c1": paired,
         "p50_over_floor": round(statistics.median(ratios), 2),
         "p50_over_floor_range": [min(ratios), max(ratios)],
     }
-    out = REPO / "benchmarks"
+    out = args.output
+    out.mkdir(parents=True, exist_ok=True)
     (out / "load.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     lines = ["# Load under gunicorn", "",
              f"{results['articles']} articles (en, sv, ru), {args.workers} workers, wrk on "
@@ -289,10 +369,29 @@ def main() -> None:
               f"{encoders['encode_floor_default_threads_p50_ms']} ms; one query through the "
               f"service's own encoding path (`encode_queries`), p50 "
               f"{encoders['encode_service_path_p50_ms']} ms.", "",
-              "Memory (MB): master " + json.dumps(memory["master"]) + "; workers " +
-              "; ".join(json.dumps(w) for w in memory["workers"]) +
-              ". PSS splits pages shared after the preload fork.", "",
-              f"Indexing the knowledge base took {results['index_seconds']} s ({index_summary})."]
+              "Memory after the runs (MB). PSS splits pages shared after the preload fork; "
+              "private pages are mapped by this process alone (of them, clean: model weights "
+              "only this worker has read so far).", "",
+              "| process | RSS | PSS | private | of it clean |", "|---|---:|---:|---:|---:|",
+              *(f"| {name} | {m['rss_mb']} | {m['pss_mb']} | {m['private_mb']} | "
+                f"{m['private_clean_mb']} |"
+                for name, m in [("master", memory["master"]),
+                                *((f"worker {n}", w) for n, w in
+                                  enumerate(memory["workers"], start=1))]), "",
+              f"Each extra worker adds its private memory: **{results['memory_per_extra_worker_mb']}"
+              f" MB** (mean over the workers), "
+              f"{results['memory_per_extra_worker_over_model']} of the model's "
+              f"{results['model_weights_mb']} MB of weights.", ""]
+    if compared:
+        lines += ["Checked directly: total PSS of master and workers after "
+                  f"{args.compare_queries} distinct queries per worker (4 at a time).", "",
+                  "| workers | total PSS MB | of it anonymous |", "|---:|---:|---:|",
+                  *(f"| {row['workers']} | {row['total_pss_mb']} | {row['total_anon_pss_mb']} |"
+                    for row in compared), ""]
+        if per_extra:
+            lines += [f"Per extra worker: {per_extra['total_pss_per_extra_worker_mb']} MB "
+                      f"({per_extra['total_anon_pss_per_extra_worker_mb']} MB anonymous).", ""]
+    lines.append(f"Indexing the knowledge base took {results['index_seconds']} s ({index_summary}).")
     (out / "load.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     if not args.workdir:

@@ -204,9 +204,13 @@ class SearchEngine:
         load_detector(self.languages)
         if self.translator is not None:
             self.translator.warm_up()
-        # One question end to end: the lazily loaded code and the model's first-run allocations
-        # then sit in the preloaded master's pages, shared by every worker forked from it.
+        # One question end to end, and one in every language: the lazily loaded code, the
+        # model's first-run allocations and each language's served pool (which visits every
+        # document) then sit in the preloaded master's pages, shared by every worker forked
+        # from it.
         self._search("warm up", None, (), 1, None, False)
+        for lang in self.languages:
+            self._search("warm up", lang, (), 1, None, True)
 
     def identify(self, query: str, hints: Sequence[str] = ()) -> LanguageGuess:
         return identify_language(query, self.languages, hints, default=self.languages[0])

@@ -16,6 +16,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,9 @@ class SearchIndex:
     def model(self) -> str:
         return str(self.manifest["model"])
 
-    @property
+    @cached_property
     def identity(self) -> str:
+        # Once: it hashes the manifest's entry for every article (a built index never changes).
         return content_identity(self.manifest)
 
     @classmethod
