@@ -15,6 +15,7 @@ checks that nothing is lost, and leaves the service whole again:
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -221,7 +222,8 @@ def call(url: str, method: str = "GET", body: dict | None = None,
             status, body = response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         status, body = error.code, json.loads(error.read() or b"null")
-    except (OSError, ValueError):  # reset, refused, a half-written answer
+    # Reset, refused, or a half-written answer (IncompleteRead) from a worker killed mid-write.
+    except (OSError, ValueError, http.client.HTTPException):
         status, body = 0, None
     return Answer(status, body, started, time.monotonic() - started)
 
