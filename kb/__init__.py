@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
+from sqlalchemy.orm import configure_mappers
 
 from kb.db import Database
 from kb.errors import register_error_handlers
@@ -97,4 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                         "openapi": f"{API_PREFIX}/openapi.json",
                         "health": f"{API_PREFIX}/health"})
 
+    # SQLAlchemy sets up the models' mappings on first use; doing it here puts them in the
+    # preloaded master's pages, shared by the workers, instead of a copy in each worker.
+    configure_mappers()
     return app
