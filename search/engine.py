@@ -211,6 +211,12 @@ class SearchEngine:
         self._search("warm up", None, (), 1, None, False)
         for lang in self.languages:
             self._search("warm up", lang, (), 1, None, True)
+        # Every chunk's stems too (an answer's snippet comes from the chunk they match best):
+        # built piecemeal as answers need them, each worker would end up with its own copy of
+        # them all (14 MB for 9,000 chunks); built here they are shared.
+        for position, doc in enumerate(self.index.documents):
+            for offset, chunk_position in enumerate(self._chunks_of[position]):
+                self._stems_of_chunk(doc, offset, int(chunk_position))
 
     def identify(self, query: str, hints: Sequence[str] = ()) -> LanguageGuess:
         return identify_language(query, self.languages, hints, default=self.languages[0])
