@@ -49,8 +49,6 @@ def pre_fork(server, worker):  # type: ignore[no-untyped-def]
 
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
     """Share the cores between workers and drop connections inherited from the master."""
-    import os
-
     import torch
 
     # Each worker would otherwise start one inference thread per core: with several workers the
