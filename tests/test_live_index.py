@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
+
+from flask import Flask
 
 from kb import create_app
 from kb.searcher import build_and_publish
@@ -11,10 +14,10 @@ from kb.settings import load_settings
 from tests.conftest import SAMPLE_ARTICLES, app_config
 
 
-def test_index_swap_while_serving(tmp_path: Path, fake_model: str) -> None:
-    import shutil
-    import time
-
+def serving_a_copy_of_the_samples(tmp_path: Path, fake_model: str
+                                  ) -> tuple[Path, dict, Flask]:
+    """The sample articles copied to `tmp_path`, indexed and served by an app: (articles
+    folder, settings, app)."""
     articles = tmp_path / "articles"
     shutil.copytree(SAMPLE_ARTICLES, articles)
     settings = load_settings(environ={}, overrides={
@@ -24,6 +27,13 @@ def test_index_swap_while_serving(tmp_path: Path, fake_model: str) -> None:
                                 Path(settings["INDEX_DIR"]), fake_model,
                                 ARTICLES_DIR=str(articles),
                                 RATE_LIMIT_SEARCH="10000000/minute"))
+    return articles, settings, app
+
+
+def test_index_swap_while_serving(tmp_path: Path, fake_model: str) -> None:
+    import time
+
+    articles, settings, app = serving_a_copy_of_the_samples(tmp_path, fake_model)
     client = app.test_client()
     first_build = client.get("/api/v1/health").get_json()["index_built_at"]
     statuses: list[int] = []
@@ -118,8 +128,6 @@ def test_loading_an_index_prepares_the_language_detector(tmp_path: Path, fake_mo
 
 def test_missing_published_build_at_start_serves_the_last_good_build(
         tmp_path: Path, fake_model: str, caplog) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
     settings = load_settings(environ={}, overrides={
         "INSTANCE_PATH": str(tmp_path / "i"), "MODEL": fake_model,
         "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
@@ -136,16 +144,7 @@ def test_missing_published_build_at_start_serves_the_last_good_build(
 
 def test_articles_api_serves_the_articles_the_build_was_made_from(tmp_path: Path,
                                                                     fake_model: str) -> None:
-    import shutil
-
-    articles = tmp_path / "articles"
-    shutil.copytree(SAMPLE_ARTICLES, articles)
-    settings = load_settings(environ={}, overrides={
-        "INSTANCE_PATH": str(tmp_path / "i"), "MODEL": fake_model, "ARTICLES_DIR": str(articles)})
-    build_and_publish(settings)
-    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                                Path(settings["INDEX_DIR"]), fake_model,
-                                ARTICLES_DIR=str(articles)))
+    articles, settings, app = serving_a_copy_of_the_samples(tmp_path, fake_model)
     client = app.test_client()
     before = client.get("/api/v1/articles/cancel-and-refund?lang=en").get_json()
     # A writer edits and deletes files without re-indexing yet (or this host's folder lags
