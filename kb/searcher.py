@@ -29,7 +29,9 @@ def model_for(settings: Mapping[str, Any]) -> SentenceTransformerEmbedder:
     """The configured model, loaded once per process; enough for answering queries."""
     model = str(settings["MODEL"])
     if model not in _EMBEDDERS:
-        _EMBEDDERS[model] = load_embedder(model, fallback=bool(settings["MODEL_FALLBACK"]))
+        _EMBEDDERS[model] = load_embedder(model, fallback=bool(settings["MODEL_FALLBACK"]),
+                                          runtime=str(settings["MODEL_RUNTIME"]),
+                                          export_dir=Path(settings["CACHE_DIR"]) / "onnx")
     return _EMBEDDERS[model]
 
 

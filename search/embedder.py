@@ -17,9 +17,13 @@ from typing import Protocol
 
 import numpy as np
 
+from search.onnx_model import OnnxModel, OnnxUnavailable, load_onnx_model
+
 log = logging.getLogger(__name__)
 
 OFFLINE_MODEL = "bundled:all-MiniLM-L6-v2"
+# How the network runs: PyTorch, or exported once to ONNX and run by ONNX Runtime (search/onnx_model).
+RUNTIMES = ("onnx", "torch")
 
 
 class Embedder(Protocol):
@@ -70,7 +74,13 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded offline, returning L2-normalized float32 vectors."""
 
     def __init__(self, model: str = OFFLINE_MODEL, batch_size: int = 64,
-                 max_seq_length: int | None = None):
+                 max_seq_length: int | None = None, runtime: str = "torch",
+                 export_dir: Path | None = None):
+        if runtime not in RUNTIMES:
+            raise ModelLoadError(f"unknown model runtime '{runtime}': use one of "
+                                 f"{', '.join(RUNTIMES)}")
+        if runtime == "onnx" and export_dir is None:
+            raise ModelLoadError("the onnx runtime needs a folder to keep the exported model in")
         self.name = model
         path = str(offline_model_path()) if model == OFFLINE_MODEL else model
         # Never hang on (or fail for) the network: a name must already be in the local cache.
@@ -103,10 +113,43 @@ class SentenceTransformerEmbedder:
         # inference threads: concurrent passes only fight over those cores (and each holds its
         # own activation buffers), so every search waits longer and the process grows.
         self._inference = threading.Lock()
+        self.runtime = "torch"
+        self._onnx: OnnxModel | None = None
+        if runtime == "onnx":
+            assert export_dir is not None
+            self._run_in_onnx(export_dir)
+
+    def _run_in_onnx(self, export_dir: Path) -> None:
+        try:
+            self._onnx = load_onnx_model(self._model, export_dir)
+        except OnnxUnavailable as exc:
+            log.warning("the model %s runs in PyTorch, which answers a question 2-3x slower: %s",
+                        self.name, exc)
+            return
+        self.runtime = "onnx"
+        # ONNX Runtime holds its own copy of the weights; PyTorch's is no longer read. What
+        # stays is the tokenizer and the settings that preprocessing uses.
+        self._model.to("meta")
+
+    def _encode_in_onnx(self, texts: Sequence[str]) -> np.ndarray:
+        assert self._onnx is not None
+        # Batches of similar length, as model.encode() makes them, pad less.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            features = self._model.preprocess([texts[i] for i in batch],
+                                              prompt=self._default_prompt)
+            with self._inference:
+                embeddings = self._onnx.run(features)
+            vectors[batch] = _normalized(embeddings)
+        return vectors
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._onnx is not None:
+            return self._encode_in_onnx([prefix + t for t in texts])
         with self._inference:
             vectors = self._model.encode([prefix + t for t in texts], batch_size=self.batch_size,
                                          normalize_embeddings=True, convert_to_numpy=True,
@@ -118,9 +161,12 @@ class SentenceTransformerEmbedder:
         # its time on per-call set-up (moving the model to its device, switching it to eval mode,
         # sorting the batch by length). The same preprocessing and forward pass without it give
         # the same vector, bit for bit.
+        features = self._model.preprocess([text], prompt=self._default_prompt)
+        if self._onnx is not None:
+            with self._inference:
+                return _normalized(self._onnx.run(features))
         import torch
 
-        features = self._model.preprocess([text], prompt=self._default_prompt)
         with self._inference, torch.inference_mode():
             embedding = self._model(features)["sentence_embedding"]
             vectors = torch.nn.functional.normalize(embedding, p=2, dim=1).cpu().numpy()
@@ -135,13 +181,21 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.document_prefix)
 
 
-def load_embedder(model: str = OFFLINE_MODEL, fallback: bool = False) -> SentenceTransformerEmbedder:
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    """Unit length, as torch.nn.functional.normalize makes them (same guard against zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def load_embedder(model: str = OFFLINE_MODEL, fallback: bool = False, runtime: str = "torch",
+                  export_dir: Path | None = None) -> SentenceTransformerEmbedder:
     """Load `model`; with `fallback`, use the bundled offline model (warning loudly) if it fails."""
     try:
-        return SentenceTransformerEmbedder(model)
+        return SentenceTransformerEmbedder(model, runtime=runtime, export_dir=export_dir)
     except ModelLoadError as exc:
         if not fallback or model == OFFLINE_MODEL:
             raise
         log.warning("!!! %s\n!!! FALLING BACK to the bundled English-only model %s; Swedish and "
                     "Russian search quality will be lower.", exc, OFFLINE_MODEL)
-        return SentenceTransformerEmbedder(OFFLINE_MODEL)
+        return SentenceTransformerEmbedder(OFFLINE_MODEL, runtime=runtime, export_dir=export_dir)
