@@ -32,7 +32,10 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=None)
 def _stemmer(lang: str) -> Stemmer.Stemmer | None:
     name = SNOWBALL_NAMES.get(lang)
-    return Stemmer.Stemmer(name) if name else None
+    # No word cache (PyStemmer keeps 10,000 words by default): a hit writes the entry's use
+    # count, so each gunicorn worker ended up copying the cache the master filled while loading
+    # (about 6 MB per worker). Stemming without it costs 0.3 instead of 0.15 us a word.
+    return Stemmer.Stemmer(name, 0) if name else None
 
 
 @lru_cache(maxsize=None)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -124,6 +126,9 @@ def test_repeated_queries_come_from_the_cache(engine: SearchEngine) -> None:
     first = engine.search("glömt lösenord")
     second = engine.search("glömt lösenord")
     assert [r.id for r in second.results] == [r.id for r in first.results]
+    assert second.cache == "local" and first.cache is None
+    # The whole answer comes back as it was, scores and snippets included.
+    assert replace(second, took_ms=0.0, cache=None) == replace(first, took_ms=0.0)
     assert len(engine.embedder.calls) == calls + 1  # the model ran once
     engine.search("glömt lösenord", limit=2)
     assert len(engine.embedder.calls) == calls + 2  # another question, another run
