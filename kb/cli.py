@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -132,7 +133,7 @@ def _fail_on(exc: Exception) -> click.ClickException:
 @pass_context
 def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the search index from the published articles."""
-    from kb.searcher import build_and_publish
+    from kb.searcher import build_and_publish, model_for
     from search.embedder import ModelLoadError
     from search.index import UnusableIndexError
 
@@ -148,6 +149,8 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
         bar.update(done - bar.pos)
 
     try:
+        # Embed on every core: this command serves no one while it runs.
+        model_for(ctx.settings).document_threads = os.cpu_count() or 1
         build = build_and_publish(ctx.settings, ctx.articles_dir(articles_dir), index_dir, progress)
     except (ModelLoadError, UnusableIndexError, OSError) as exc:
         raise _fail_on(exc) from None
@@ -222,6 +225,7 @@ def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool,
     try:
         records, questions = read_jsonl(corpus), read_jsonl(queries)
         embedder = embedder_for(ctx.settings)
+        embedder.inner.document_threads = os.cpu_count() or 1  # nothing else to serve here
         setup = TranslationSetup(
             dictionaries=imported_lexicon(ctx.settings) if translation == "all" else None,
             enabled=translation != "off")

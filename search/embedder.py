@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -113,6 +114,10 @@ class SentenceTransformerEmbedder:
         # inference threads: concurrent passes only fight over those cores (and each holds its
         # own activation buffers), so every search waits longer and the process grows.
         self._inference = threading.Lock()
+        # ONNX Runtime runs each pass on one thread (see search/onnx_model.py); a command that
+        # embeds many documents and serves no one (kb index, kb eval) may run this many batches
+        # at once. The service keeps 1: its workers already share the cores.
+        self.document_threads = 1
         self.runtime = "torch"
         self._onnx: OnnxModel | None = None
         if runtime == "onnx":
@@ -132,17 +137,31 @@ class SentenceTransformerEmbedder:
         self._model.to("meta")
 
     def _encode_in_onnx(self, texts: Sequence[str]) -> np.ndarray:
-        assert self._onnx is not None
+        onnx = self._onnx
+        assert onnx is not None
         # Batches of similar length, as model.encode() makes them, pad less.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+        batches = [order[start:start + self.batch_size]
+                   for start in range(0, len(order), self.batch_size)]
+        parallel = self.document_threads > 1 and len(batches) > 1
+
+        def encode(batch: list[int]) -> np.ndarray:
             features = self._model.preprocess([texts[i] for i in batch],
                                               prompt=self._default_prompt)
+            if parallel:
+                return _normalized(onnx.run(features))
             with self._inference:
-                embeddings = self._onnx.run(features)
-            vectors[batch] = _normalized(embeddings)
+                return _normalized(onnx.run(features))
+
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if parallel:
+            # ONNX Runtime lets go of the GIL while it runs: batches side by side use the cores.
+            with ThreadPoolExecutor(self.document_threads) as pool:
+                encoded = list(pool.map(encode, batches))
+        else:
+            encoded = [encode(batch) for batch in batches]
+        for batch, batch_vectors in zip(batches, encoded):
+            vectors[batch] = batch_vectors
         return vectors
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:

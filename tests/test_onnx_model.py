@@ -159,3 +159,30 @@ def test_an_unknown_runtime_is_refused_with_the_choices(tmp_path: Path) -> None:
         load_settings({"KB_MODEL_RUNTIME": "gpu", "KB_INSTANCE_PATH": str(tmp_path)})
     assert load_settings({"KB_MODEL_RUNTIME": "Torch",
                           "KB_INSTANCE_PATH": str(tmp_path)})["MODEL_RUNTIME"] == "torch"
+
+
+def test_a_command_embeds_document_batches_side_by_side(
+        onnx_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"article paragraph number {n} about " + "refunds " * (n % 7) for n in range(40)]
+    monkeypatch.setattr(onnx_embedder, "batch_size", 8)
+    one_at_a_time = onnx_embedder.encode_documents(texts)
+    running, most = [0], [0]
+    guard = threading.Lock()
+    run = type(onnx_embedder._onnx).run
+
+    def counting_run(self, features):  # type: ignore[no-untyped-def]
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)
+            return run(self, features)
+        finally:
+            with guard:
+                running[0] -= 1
+
+    monkeypatch.setattr(type(onnx_embedder._onnx), "run", counting_run)
+    monkeypatch.setattr(onnx_embedder, "document_threads", 2)
+    side_by_side = onnx_embedder.encode_documents(texts)
+    assert most[0] == 2
+    assert np.array_equal(side_by_side, one_at_a_time)  # same batches, same order of rows
