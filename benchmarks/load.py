@@ -11,8 +11,10 @@ benchmarks/).
 3. Measures the floor in this process: encoding one query with the model alone, as a plain
    sentence-transformers `model.encode([query])`, with the inference threads of one worker, in
    short rounds alternating with wrk at 1 connection (the machine's other load then weighs on
-   both alike); `p50_over_floor` is the median of the rounds' ratios. For comparison it also
-   times the library's default thread count and the service's own encoding path.
+   both alike); `p50_over_floor` is the median of the rounds' ratios. The same rounds time the
+   model in the runtime the service runs it in (KB_MODEL_RUNTIME, ONNX Runtime by default):
+   `p50_over_runtime_floor` is what the rest of a request costs on top of that. For comparison
+   it also times the library's default thread count.
 4. Runs wrk at several concurrencies with distinct queries (no cache hits), then once with a
    small set of repeated queries (what search-as-you-type produces), and reads each worker's
    memory: RSS, PSS (which splits pages shared after the preload fork) and private memory
@@ -178,12 +180,14 @@ def total_pss_mb(env: dict[str, str], url: str, workers: int, queries: list[str]
 class Floor:
     """The model alone in this process: a plain sentence-transformers `model.encode([query])`."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, runtime: str, export_dir: Path):
         import torch
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(str(offline_model_path()), device="cpu")
-        self.service = SentenceTransformerEmbedder()
+        # What the service itself runs: the same model in its runtime (ONNX Runtime by default).
+        self.service = SentenceTransformerEmbedder(runtime=runtime, export_dir=export_dir)
+        self.runtime = self.service.runtime
         # A worker runs the model on its share of the cores (post_fork in gunicorn.conf.py), so
         # the floor gets the same share; idle threads spinning on busy cores only add delay.
         self.threads = max(1, (os.cpu_count() or 1) // max(1, workers))
@@ -293,8 +297,10 @@ def main() -> None:
                      round((last[f"{name}_mb"] - first[f"{name}_mb"]) / extra, 1)
                      for name in ("total_pss", "total_anon_pss")}
 
-    floor = Floor(args.workers)
-    encoders = {"floor_threads": floor.threads, "default_threads": floor.default_threads,
+    runtime = env.get("KB_MODEL_RUNTIME", "onnx")
+    floor = Floor(args.workers, runtime, tmp / "instance" / "cache" / "onnx")
+    encoders = {"model_runtime": floor.runtime, "floor_threads": floor.threads,
+                "default_threads": floor.default_threads,
                 "encode_floor_default_threads_p50_ms": round(
                     floor.p50_ms(queries=100, threads=floor.default_threads), 2),
                 "encode_service_path_p50_ms": round(floor.p50_ms(queries=100, service_path=True), 2)}
@@ -309,11 +315,14 @@ def main() -> None:
         paired = []
         for number in range(args.rounds):
             round_floor = floor.p50_ms(queries=50)
+            runtime_floor = floor.p50_ms(queries=50, service_path=True)
             service = run_wrk(url, distinct, 1, args.round_seconds, tmp,
                               offset=160000 + 2000 * number)
             paired.append({"floor_p50_ms": round(round_floor, 2),
+                           "runtime_floor_p50_ms": round(runtime_floor, 2),
                            "service_p50_ms": service["p50_ms"],
-                           "ratio": round(service["p50_ms"] / round_floor, 2)})
+                           "ratio": round(service["p50_ms"] / round_floor, 2),
+                           "ratio_to_runtime": round(service["p50_ms"] / runtime_floor, 2)})
             print(paired[-1], flush=True)
         runs = []
         for number, connections in enumerate(args.connections.split(","), start=1):
@@ -332,6 +341,8 @@ def main() -> None:
     per_worker = statistics.mean(w["private_mb"] for w in memory["workers"])
     ratios = [r["ratio"] for r in paired]
     floor_ms = round(statistics.median(r["floor_p50_ms"] for r in paired), 2)
+    runtime_floor_ms = round(statistics.median(r["runtime_floor_p50_ms"] for r in paired), 2)
+    runtime_ratios = [r["ratio_to_runtime"] for r in paired]
     results = {
         "articles": args.articles * 3, "index_seconds": round(index_seconds, 1),
         "index_summary": index_summary, "workers": args.workers,
@@ -344,6 +355,8 @@ def main() -> None:
         "paired_rounds_c1": paired,
         "p50_over_floor": round(statistics.median(ratios), 2),
         "p50_over_floor_range": [min(ratios), max(ratios)],
+        "runtime_floor_p50_ms": runtime_floor_ms,
+        "p50_over_runtime_floor": round(statistics.median(runtime_ratios), 2),
     }
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
@@ -364,10 +377,14 @@ def main() -> None:
               f"service at 1 connection: floor p50 {floor_ms} ms; service p50 / floor "
               f"p50 = **{results['p50_over_floor']}** (median of the rounds; "
               f"{min(ratios)} to {max(ratios)}).", "",
+              f"The service runs the model in {floor.runtime}: encoding one query that way "
+              f"alone, in the same rounds, p50 {runtime_floor_ms} ms; service p50 / that p50 = "
+              f"{results['p50_over_runtime_floor']} (what the rest of a request costs on top "
+              f"of the model).", "",
               f"For comparison, before the server started: the same encode with the library's "
               f"default {floor.default_threads} threads, p50 "
               f"{encoders['encode_floor_default_threads_p50_ms']} ms; one query through the "
-              f"service's own encoding path (`encode_queries`), p50 "
+              f"service's own encoding path (`encode_queries`, {floor.runtime}), p50 "
               f"{encoders['encode_service_path_p50_ms']} ms.", "",
               "Memory after the runs (MB). PSS splits pages shared after the preload fork; "
               "private pages are mapped by this process alone (of them, clean: model weights "
