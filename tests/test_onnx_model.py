@@ -129,24 +129,32 @@ def test_a_forked_worker_can_use_the_session_loaded_before_the_fork(
     assert np.array_equal(results.get(timeout=5), expected)
 
 
-def test_concurrent_questions_take_turns_on_the_onnx_session(
-        onnx_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+def count_overlapping_runs(embedder: SentenceTransformerEmbedder,
+                           monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Slow each ONNX pass down and record (in the returned list's one item) how many ran at
+    once at the most."""
     running, most = [0], [0]
     guard = threading.Lock()
-    run = type(onnx_embedder._onnx).run
+    run = type(embedder._onnx).run
 
     def counting_run(self, features):  # type: ignore[no-untyped-def]
         with guard:
             running[0] += 1
             most[0] = max(most[0], running[0])
         try:
-            time.sleep(0.02)  # long enough for the other threads to arrive
+            time.sleep(0.05)  # long enough for the other threads to arrive
             return run(self, features)
         finally:
             with guard:
                 running[0] -= 1
 
-    monkeypatch.setattr(type(onnx_embedder._onnx), "run", counting_run)
+    monkeypatch.setattr(type(embedder._onnx), "run", counting_run)
+    return most
+
+
+def test_concurrent_questions_take_turns_on_the_onnx_session(
+        onnx_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    most = count_overlapping_runs(onnx_embedder, monkeypatch)
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(lambda t: onnx_embedder.encode_queries([t]), TEXTS))
     assert most[0] == 1
@@ -166,22 +174,7 @@ def test_a_command_embeds_document_batches_side_by_side(
     texts = [f"article paragraph number {n} about " + "refunds " * (n % 7) for n in range(40)]
     monkeypatch.setattr(onnx_embedder, "batch_size", 8)
     one_at_a_time = onnx_embedder.encode_documents(texts)
-    running, most = [0], [0]
-    guard = threading.Lock()
-    run = type(onnx_embedder._onnx).run
-
-    def counting_run(self, features):  # type: ignore[no-untyped-def]
-        with guard:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        try:
-            time.sleep(0.05)
-            return run(self, features)
-        finally:
-            with guard:
-                running[0] -= 1
-
-    monkeypatch.setattr(type(onnx_embedder._onnx), "run", counting_run)
+    most = count_overlapping_runs(onnx_embedder, monkeypatch)
     monkeypatch.setattr(onnx_embedder, "document_threads", 2)
     side_by_side = onnx_embedder.encode_documents(texts)
     assert most[0] == 2
