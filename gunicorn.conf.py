@@ -51,8 +51,9 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     """Share the cores between workers and drop connections inherited from the master."""
     import torch
 
-    # Each worker would otherwise start one inference thread per core: with several workers the
-    # threads fight over the same cores and latency multiplies under load.
+    # With the model in PyTorch (KB_MODEL_RUNTIME=torch), each worker would otherwise start one
+    # inference thread per core: with several workers the threads fight over the same cores and
+    # latency multiplies under load. ONNX Runtime runs each pass on the calling thread anyway.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(workers))))
     app = getattr(server.app, "callable", None) or getattr(server.app, "wsgi", lambda: None)()
     database = getattr(app, "extensions", {}).get("kb_db") if app is not None else None
