@@ -55,6 +55,25 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
 }
 
 
+def language_blocks(doc_langs: np.ndarray, chunk_owner: np.ndarray
+                    ) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]] | None:
+    """Each language's (start, end) rows among the articles and among the chunks, when each
+    language's articles sit together (an index built from the articles folder, one language
+    folder after the other); None otherwise."""
+    article_rows: dict[str, tuple[int, int]] = {}
+    chunk_rows: dict[str, tuple[int, int]] = {}
+    for lang in np.unique(doc_langs).tolist():
+        at = np.flatnonzero(doc_langs == lang)
+        start, end = int(at[0]), int(at[-1]) + 1
+        if end - start != at.size:
+            return None
+        article_rows[lang] = (start, end)
+        # chunk_owner is sorted: a language's chunks follow each other as its articles do.
+        chunk_rows[lang] = (int(np.searchsorted(chunk_owner, start)),
+                            int(np.searchsorted(chunk_owner, end)))
+    return article_rows, chunk_rows
+
+
 @functools.cache
 def code_identity() -> str:
     """A digest of this library's source: after a deploy that changes how answers are ranked,
@@ -196,6 +215,7 @@ class SearchEngine:
         starts = np.searchsorted(index.chunk_owner, np.arange(len(docs) + 1))
         self._chunks_of = [np.arange(starts[i], starts[i + 1]) for i in range(len(docs))]
         self._chunk_stems: dict[int, frozenset[str]] = {}  # see _stems_of_chunk
+        self._blocks = language_blocks(self._doc_langs, index.chunk_owner)
 
     def warm_up(self) -> None:
         """Build now what a first question would otherwise wait for: the keyword indexes and the
@@ -250,16 +270,28 @@ class SearchEngine:
             chars[positions] = keyword.chargram(query)
         return {"bm25": bm25, "chargram": chars}
 
-    def dense_signals(self, query_vector: np.ndarray) -> dict[str, np.ndarray]:
-        """Dense cosine of every document: best chunk and whole article. Scoring every vector in
-        one pass on the calling thread is faster than picking positions (FAISS's per-position
-        kernel leaves an OpenMP thread spinning on the core the model needs)."""
+    def dense_signals(self, query_vector: np.ndarray,
+                      langs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Dense cosine of the documents in `langs` (all when None): best chunk and whole
+        article; the others get -1. Each language's vectors are scored in one pass on the
+        calling thread, which is faster than picking positions (FAISS's per-position kernel
+        leaves an OpenMP thread spinning on the core the model needs)."""
         index = self.index
-        chunk_scores = index.chunk_vectors.scores(query_vector)
+        if langs is None or self._blocks is None:
+            chunk_scores = index.chunk_vectors.scores(query_vector)
+            article_scores = index.article_vectors.scores(query_vector)
+        else:
+            article_rows, chunk_rows = self._blocks
+            chunk_scores = index.chunk_vectors.scores_in(query_vector,
+                                                         [chunk_rows[lang] for lang in langs])
+            article_scores = index.article_vectors.scores_in(
+                query_vector, [article_rows[lang] for lang in langs])
         best_chunk = np.full(len(index.documents), -1.0, dtype=np.float32)
         np.maximum.at(best_chunk, index.chunk_owner, chunk_scores)
-        return {"chunk": best_chunk, "article": index.article_vectors.scores(query_vector),
-                "chunk_scores": chunk_scores}
+        return {"chunk": best_chunk, "article": article_scores, "chunk_scores": chunk_scores}
+
+    def _languages_of(self, *positions: np.ndarray) -> list[str]:
+        return np.unique(np.concatenate([self._doc_langs[p] for p in positions])).tolist()
 
     def search(self, query: str, lang: str | None = None, hints: Sequence[str] = (),
                limit: int = 5, pool: Callable[[Document], bool] | None = None,
@@ -367,7 +399,9 @@ class SearchEngine:
                              & (self._doc_langs[positions] != TRANSLATION_TARGET),
                              self._english_version[positions], positions)
         source = plan.vector_of(positions.size)
-        dense = [self.dense_signals(vector) for vector in vectors]
+        # Only the languages the candidates and their stand-ins are in are ever read.
+        needed = self._languages_of(positions, stand_ins)
+        dense = [self.dense_signals(vector, needed) for vector in vectors]
         for signal in ("chunk", "article"):
             raw[signal] = np.zeros(len(self.index.documents), dtype=np.float32)
             for which in range(len(vectors)):
@@ -455,7 +489,11 @@ class SearchEngine:
         top = vector_positions[np.argsort(-fused, kind="stable")[:FEEDBACK_TOP]]
         moved = vector + FEEDBACK_BETA * self.index.article_vectors.vectors(top).mean(axis=0)
         moved /= np.linalg.norm(moved) or 1.0
-        feedback = self.index.article_vectors.scores(moved)[vector_positions]
+        if self._blocks is None:
+            feedback = self.index.article_vectors.scores(moved)[vector_positions]
+        else:
+            rows = [self._blocks[0][lang] for lang in self._languages_of(vector_positions)]
+            feedback = self.index.article_vectors.scores_in(moved, rows)[vector_positions]
         return fused + weights * normalize_scores(feedback)
 
     def repair(self, query: str) -> Repair | None:

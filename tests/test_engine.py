@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import pytest
 import search.engine
 from search.collection import load_articles
 from search.document import document_from_article
-from search.engine import AbstainRule, RankingConfig, SearchEngine
+from search.engine import AbstainRule, RankingConfig, SearchEngine, language_blocks
 from search.index import SearchIndex
 from search.query_translation import translator_for
 from search.vector_index import VectorIndex
@@ -221,7 +220,8 @@ class ScoreEverythingEngine(SearchEngine):
             chars[positions] = index.keyword[lang].chargram(query)
         return {"bm25": bm25, "chargram": chars}
 
-    def dense_signals(self, query_vector: np.ndarray) -> dict[str, np.ndarray]:
+    def dense_signals(self, query_vector: np.ndarray,
+                      langs: object = None) -> dict[str, np.ndarray]:
         index = self.index
         chunk_scores = _every_score(index.chunk_vectors, query_vector)
         best_chunk = np.full(len(index.documents), -1.0, dtype=np.float32)
@@ -240,16 +240,22 @@ SAMPLE_QUESTIONS = [
 ]
 
 
-@pytest.mark.parametrize("translated", [False, True], ids=["as-typed", "translated"])
+@pytest.mark.parametrize(("translated", "embedded"), [(False, False), (True, False), (True, True)],
+                         ids=["as-typed", "translated", "translation-embedded"])
 def test_scoring_only_the_served_pool_ranks_as_scoring_everything(
-        sample_index: Path, monkeypatch: pytest.MonkeyPatch, translated: bool) -> None:
+        sample_index: Path, monkeypatch: pytest.MonkeyPatch, translated: bool,
+        embedded: bool) -> None:
     index = SearchIndex.load(sample_index)
-    config = RankingConfig(abstain=None)
+    # Embedded in English (as with an English-only model), a Swedish or Russian article is
+    # compared through its English version: scores from another language than it is in.
+    config = RankingConfig(abstain=None, embed_translation=embedded)
     # With translation, translated articles are scored through their English versions.
     translator = translator_for(index) if translated else None
     assert not translated or translator is not None
     engine = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
     reference = ScoreEverythingEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
+    reference._blocks = None  # its feedback pass too scores every article
+    assert engine._blocks is not None  # the engine reads only the languages it serves from
 
     def answers(search_engine: SearchEngine) -> list[list[tuple[object, ...]]]:
         out = []
@@ -266,3 +272,20 @@ def test_scoring_only_the_served_pool_ranks_as_scoring_everything(
     assert all(len(results) == 10 for results in expected)  # full pools, feedback pass included
     assert any(r[5] for results in expected for r in results)  # and English fallbacks
     assert served == expected
+
+
+def test_dense_scores_are_read_for_the_languages_asked_only(sample_index: Path) -> None:
+    index = SearchIndex.load(sample_index)
+    embedder = FakeEmbedder()
+    engine = SearchEngine(index, embedder, ("en", "sv", "ru"))
+    dense = engine.dense_signals(embedder.encode_queries(["forgot password"])[0], ["sv"])
+    swedish = engine._doc_langs == "sv"
+    assert (dense["article"][~swedish] == -1).all() and (dense["article"][swedish] > -1).all()
+    assert (dense["chunk"][~swedish] == -1).all() and (dense["chunk"][swedish] > -1).all()
+
+
+def test_language_blocks_only_for_articles_that_sit_together() -> None:
+    owner = np.array([0, 0, 1, 2, 2, 2, 3])  # article of each chunk
+    blocks = language_blocks(np.array(["en", "en", "sv", "sv"]), owner)
+    assert blocks == ({"en": (0, 2), "sv": (2, 4)}, {"en": (0, 3), "sv": (3, 7)})
+    assert language_blocks(np.array(["en", "sv", "en", "sv"]), owner) is None
