@@ -30,9 +30,11 @@ def _parse_bool(value: str) -> bool:
 
 
 def _parse_runtime(value: str) -> str:
+    from search.embedder import RUNTIMES
+
     runtime = value.strip().lower()
-    if runtime not in ("onnx", "torch"):
-        raise ValueError(f"expected onnx or torch, got {value!r}")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"expected {' or '.join(RUNTIMES)}, got {value!r}")
     return runtime
 
 

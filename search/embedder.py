@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,9 +149,7 @@ class SentenceTransformerEmbedder:
         def encode(batch: list[int]) -> np.ndarray:
             features = self._model.preprocess([texts[i] for i in batch],
                                               prompt=self._default_prompt)
-            if parallel:
-                return _normalized(onnx.run(features))
-            with self._inference:
+            with nullcontext() if parallel else self._inference:
                 return _normalized(onnx.run(features))
 
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)

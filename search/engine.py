@@ -24,6 +24,7 @@ from search.query_translation import QueryTranslator, TranslatedQuery
 from search.repair import Repair, repair_query
 from search.snippet import highlight
 from search.text import stem_tokens
+from search.vector_index import VectorIndex
 
 MAX_QUERY_CHARS = 1000
 CACHE_SIZE = 2048
@@ -277,18 +278,20 @@ class SearchEngine:
         calling thread, which is faster than picking positions (FAISS's per-position kernel
         leaves an OpenMP thread spinning on the core the model needs)."""
         index = self.index
-        if langs is None or self._blocks is None:
-            chunk_scores = index.chunk_vectors.scores(query_vector)
-            article_scores = index.article_vectors.scores(query_vector)
-        else:
-            article_rows, chunk_rows = self._blocks
-            chunk_scores = index.chunk_vectors.scores_in(query_vector,
-                                                         [chunk_rows[lang] for lang in langs])
-            article_scores = index.article_vectors.scores_in(
-                query_vector, [article_rows[lang] for lang in langs])
+        chunk_scores = self._scores(index.chunk_vectors, query_vector, langs, chunks=True)
+        article_scores = self._scores(index.article_vectors, query_vector, langs)
         best_chunk = np.full(len(index.documents), -1.0, dtype=np.float32)
         np.maximum.at(best_chunk, index.chunk_owner, chunk_scores)
         return {"chunk": best_chunk, "article": article_scores, "chunk_scores": chunk_scores}
+
+    def _scores(self, vectors: VectorIndex, query_vector: np.ndarray,
+                langs: Sequence[str] | None, chunks: bool = False) -> np.ndarray:
+        """Scores of `vectors` (the articles', or with `chunks` the chunks'), read for `langs`
+        only where each language's rows sit together."""
+        if langs is None or self._blocks is None:
+            return vectors.scores(query_vector)
+        rows = self._blocks[1 if chunks else 0]
+        return vectors.scores_in(query_vector, [rows[lang] for lang in langs])
 
     def _languages_of(self, *positions: np.ndarray) -> list[str]:
         return np.unique(np.concatenate([self._doc_langs[p] for p in positions])).tolist()
@@ -489,11 +492,8 @@ class SearchEngine:
         top = vector_positions[np.argsort(-fused, kind="stable")[:FEEDBACK_TOP]]
         moved = vector + FEEDBACK_BETA * self.index.article_vectors.vectors(top).mean(axis=0)
         moved /= np.linalg.norm(moved) or 1.0
-        if self._blocks is None:
-            feedback = self.index.article_vectors.scores(moved)[vector_positions]
-        else:
-            rows = [self._blocks[0][lang] for lang in self._languages_of(vector_positions)]
-            feedback = self.index.article_vectors.scores_in(moved, rows)[vector_positions]
+        feedback = self._scores(self.index.article_vectors, moved,
+                                self._languages_of(vector_positions))[vector_positions]
         return fused + weights * normalize_scores(feedback)
 
     def repair(self, query: str) -> Repair | None:
