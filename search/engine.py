@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from search.answer_store import AnswerStore
 from search.document import Document
 from search.embedder import Embedder
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, fuse, normalize_scores
@@ -212,10 +213,8 @@ class SearchEngine:
         # remember recent answers. The engine is immutable, so entries never go stale.
         self._cache: OrderedDict[tuple[Any, ...], SearchResponse] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._chunks_of: list[np.ndarray] = []
-        starts = np.searchsorted(index.chunk_owner, np.arange(len(docs) + 1))
-        self._chunks_of = [np.arange(starts[i], starts[i + 1]) for i in range(len(docs))]
-        self._chunk_stems: dict[int, frozenset[str]] = {}  # see _stems_of_chunk
+        # Answers are built from this, not from the documents: see search/answer_store.py.
+        self._answers = AnswerStore(docs)
         self._blocks = language_blocks(self._doc_langs, index.chunk_owner)
 
     def warm_up(self) -> None:
@@ -232,12 +231,6 @@ class SearchEngine:
         self._search("warm up", None, (), 1, None, False)
         for lang in self.languages:
             self._search("warm up", lang, (), 1, None, True)
-        # Every chunk's stems too (an answer's snippet comes from the chunk they match best):
-        # built piecemeal as answers need them, each worker would end up with its own copy of
-        # them all (14 MB for 9,000 chunks); built here they are shared.
-        for position, doc in enumerate(self.index.documents):
-            for offset, chunk_position in enumerate(self._chunks_of[position]):
-                self._stems_of_chunk(doc, offset, int(chunk_position))
 
     def identify(self, query: str, hints: Sequence[str] = ()) -> LanguageGuess:
         return identify_language(query, self.languages, hints, default=self.languages[0])
@@ -506,17 +499,13 @@ class SearchEngine:
 
     def _result(self, position: int, score: float, query_lang: str, query: str,
                 raw: dict[str, np.ndarray]) -> Result:
-        doc = self.index.documents[position]
-        chunk_positions = self._chunks_of[position]
-        query_stems = set(stem_tokens(query, doc.lang))
-        best, best_value = 0, -np.inf
-        for offset, chunk_position in enumerate(chunk_positions):
-            overlap = len(query_stems & self._stems_of_chunk(doc, offset, int(chunk_position)))
-            value = float(raw["chunk_scores"][chunk_position]) + 0.05 * overlap
-            if value > best_value:
-                best, best_value = offset, value
-        chunk = doc.chunks[best] if doc.chunks else None
-        text = (chunk.text or chunk.heading) if chunk else doc.text
+        doc = self._answers.document(position)
+        chunks = self._answers.chunks_of(position)
+        # The snippet comes from the chunk closest in meaning, nudged by the words it shares.
+        overlaps = self._answers.stem_overlaps(stem_tokens(query, doc.lang), chunks)
+        values = [float(raw["chunk_scores"][c]) + 0.05 * int(o) for c, o in zip(chunks, overlaps)]
+        chunk = self._answers.chunk(chunks[int(np.argmax(values))]) if values else None
+        text = chunk.source if chunk else doc.text
         dense = max(float(raw["chunk"][position]), float(raw["article"][position]))
         return Result(
             id=doc.id, slug=doc.slug, lang=doc.lang, title=doc.title, summary=doc.summary,
@@ -525,13 +514,3 @@ class SearchEngine:
             signals={"dense": round(dense, 4), "bm25": round(float(raw["bm25"][position]), 4),
                      "chargram": round(float(raw["chargram"][position]), 4)},
         )
-
-    def _stems_of_chunk(self, doc: Document, offset: int, chunk_position: int) -> frozenset[str]:
-        """A chunk's stems, computed once: the same articles rank for many questions, and
-        stemming their chunks for every answer cost more than all the fusion arithmetic."""
-        stems = self._chunk_stems.get(chunk_position)
-        if stems is None:
-            chunk = doc.chunks[offset]
-            stems = frozenset(stem_tokens(chunk.heading + " " + chunk.text, doc.lang))
-            self._chunk_stems[chunk_position] = stems  # same value from any thread: no lock needed
-        return stems
