@@ -26,6 +26,23 @@ preload_app = True
 # so this only catches a worker that is stuck as a whole.
 timeout = 60
 accesslog = "-"
+# Leaves out gunicorn's walk over every logger in each new worker (kb/prefork.py).
+logger_class = "kb.prefork.SharedPagesLogger"
+
+
+def _app(server):  # type: ignore[no-untyped-def]
+    """The Flask app gunicorn preloaded (None when it is not a Flask app, as in some tests)."""
+    app = getattr(server.app, "callable", None) or getattr(server.app, "wsgi", lambda: None)()
+    return app if hasattr(app, "test_client") else None
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    """Before the first worker is forked: the first requests' lazy work, done once, shared."""
+    from kb.prefork import warm_up_requests
+
+    app = _app(server) if server.cfg.preload_app else None
+    if app is not None:
+        warm_up_requests(app)
 
 
 def pre_fork(server, worker):  # type: ignore[no-untyped-def]
@@ -55,7 +72,7 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     # inference thread per core: with several workers the threads fight over the same cores and
     # latency multiplies under load. ONNX Runtime runs each pass on the calling thread anyway.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(workers))))
-    app = getattr(server.app, "callable", None) or getattr(server.app, "wsgi", lambda: None)()
+    app = _app(server)
     database = getattr(app, "extensions", {}).get("kb_db") if app is not None else None
     if database is not None:
         database.engine.dispose(close=False)
