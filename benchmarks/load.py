@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python benchmarks/load.py [--articles 1000] [--duration 15] [--workdir DIR]
 Needs wrk (Debian: apt-get install wrk). Writes load.json and load.md to --output (default:
-benchmarks/).
+benchmarks/). --model runs the service and the floor on another model (a name or a folder), such
+as the production-shaped stand-in from benchmarks/stand_in_model.py.
 
 1. Generates a synthetic knowledge base (N articles in each of en, sv, ru, built from the sample
    help center's sentences in that language) and indexes it with `kb index`. With --workdir the
@@ -54,7 +55,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from search.collection import load_articles  # noqa: E402
-from search.embedder import SentenceTransformerEmbedder, offline_model_path  # noqa: E402
+from search.embedder import OFFLINE_MODEL, SentenceTransformerEmbedder, \
+    offline_model_path  # noqa: E402
 
 QUESTIONS = {
     "en": ["I forgot my password", "how do I get a refund", "the app does not start",
@@ -107,6 +109,13 @@ def write_knowledge_base(root: Path, articles: int, seed: int = 11) -> None:
             (folder / f"topic-{n:05d}.md").write_text(
                 f"---\ntitle: {title}\nsummary: {summary}\n---\n\n" + "\n".join(body),
                 encoding="utf-8")
+
+
+def model_label(model: str) -> str:
+    """How the report names the model (a folder by its last part, not this machine's path)."""
+    if model == OFFLINE_MODEL:
+        return f"{model} (the bundled offline model)"
+    return f"`{Path(model).name}`" + (" (a local folder)" if Path(model).is_dir() else "")
 
 
 def free_port() -> int:
@@ -180,13 +189,14 @@ def total_pss_mb(env: dict[str, str], url: str, workers: int, queries: list[str]
 class Floor:
     """The model alone in this process: a plain sentence-transformers `model.encode([query])`."""
 
-    def __init__(self, workers: int, runtime: str, export_dir: Path):
+    def __init__(self, workers: int, runtime: str, export_dir: Path, model: str = OFFLINE_MODEL):
         import torch
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(str(offline_model_path()), device="cpu")
+        path = offline_model_path() if model == OFFLINE_MODEL else model
+        self.model = SentenceTransformer(str(path), device="cpu")
         # What the service itself runs: the same model in its runtime (ONNX Runtime by default).
-        self.service = SentenceTransformerEmbedder(runtime=runtime, export_dir=export_dir)
+        self.service = SentenceTransformerEmbedder(model, runtime=runtime, export_dir=export_dir)
         self.runtime = self.service.runtime
         # A worker runs the model on its share of the cores (post_fork in gunicorn.conf.py), so
         # the floor gets the same share; idle threads spinning on busy cores only add delay.
@@ -255,6 +265,8 @@ def main() -> None:
                         help="distinct queries per worker before comparing total PSS")
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks",
                         help="folder for load.json and load.md")
+    parser.add_argument("--model", default=OFFLINE_MODEL,
+                        help="the model to serve (KB_MODEL; default: the bundled offline model)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found; install it (Debian: apt-get install wrk)")
@@ -263,7 +275,8 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_INSTANCE_PATH": str(tmp / "instance"),
            "KB_ARTICLES_DIR": str(tmp / "articles"), "KB_BIND": f"127.0.0.1:{port}",
-           "KB_WORKERS": str(args.workers), "KB_RATE_LIMIT_SEARCH": "100000000/minute"}
+           "KB_WORKERS": str(args.workers), "KB_RATE_LIMIT_SEARCH": "100000000/minute",
+           "KB_MODEL": args.model}
     write_knowledge_base(tmp / "articles", args.articles)
     started = time.perf_counter()
     indexed = subprocess.run([str(REPO / ".venv/bin/kb"), "index"], env=env, check=True, cwd=REPO,
@@ -298,7 +311,7 @@ def main() -> None:
                      for name in ("total_pss", "total_anon_pss")}
 
     runtime = env.get("KB_MODEL_RUNTIME", "onnx")
-    floor = Floor(args.workers, runtime, tmp / "instance" / "cache" / "onnx")
+    floor = Floor(args.workers, runtime, tmp / "instance" / "cache" / "onnx", args.model)
     encoders = {"model_runtime": floor.runtime, "floor_threads": floor.threads,
                 "default_threads": floor.default_threads,
                 "encode_floor_default_threads_p50_ms": round(
@@ -344,7 +357,8 @@ def main() -> None:
     runtime_floor_ms = round(statistics.median(r["runtime_floor_p50_ms"] for r in paired), 2)
     runtime_ratios = [r["ratio_to_runtime"] for r in paired]
     results = {
-        "articles": args.articles * 3, "index_seconds": round(index_seconds, 1),
+        "model": model_label(args.model), "articles": args.articles * 3,
+        "index_seconds": round(index_seconds, 1),
         "index_summary": index_summary, "workers": args.workers,
         "encode_floor_p50_ms": floor_ms, **encoders,
         "runs": runs, "repeated_queries_c8": cached, "memory": memory,
@@ -363,7 +377,8 @@ def main() -> None:
     (out / "load.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     lines = ["# Load under gunicorn", "",
              f"{results['articles']} articles (en, sv, ru), {args.workers} workers, wrk on "
-             f"loopback, {args.duration} s per run. Produced by `benchmarks/load.py`.", "",
+             f"loopback, {args.duration} s per run. Produced by `benchmarks/load.py`. "
+             f"Model: {results['model']}.", "",
              "| connections | requests/s | p50 ms | p95 ms | p99 ms | errors |",
              "|---:|---:|---:|---:|---:|---:|"]
     for run in runs:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +13,7 @@ import numpy as np
 import pytest
 
 import search.onnx_model
+from benchmarks.stand_in_model import build_xlm_roberta
 from kb.settings import SettingsError, load_settings
 from search.embedder import OFFLINE_MODEL, ModelLoadError, SentenceTransformerEmbedder, \
     load_embedder, offline_model_path
@@ -186,25 +185,10 @@ def test_a_command_embeds_document_batches_side_by_side(
 @pytest.fixture
 def xlm_roberta_model(tmp_path: Path) -> Path:
     """A tiny random model of the XLM-RoBERTa family (as multilingual-e5 is): its tokenizer gives
-    no token_type_ids. Built here from the bundled model's tokenizer files; nothing downloaded."""
-    from transformers import XLMRobertaConfig, XLMRobertaModel
-
-    bundled, folder = offline_model_path(), tmp_path / "tiny-xlmr"
-    shutil.copytree(bundled / "1_Pooling", folder / "1_Pooling")
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json",
-                 "special_tokens_map.json", "modules.json", "sentence_bert_config.json"):
-        shutil.copy(bundled / name, folder / name)
-
-    def edit(path: Path, **changes: object) -> None:
-        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
-
-    edit(folder / "tokenizer_config.json", model_input_names=["input_ids", "attention_mask"])
-    edit(folder / "1_Pooling" / "config.json", word_embedding_dimension=32)
-    XLMRobertaModel(XLMRobertaConfig(
-        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=300, type_vocab_size=1, pad_token_id=0,
-    )).save_pretrained(folder)
-    return folder
+    no token_type_ids. Built from the bundled model's tokenizer files; nothing downloaded."""
+    return build_xlm_roberta(tmp_path / "tiny-xlmr", vocab_size=30522, hidden_size=32,
+                             num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                             max_position_embeddings=300)
 
 
 def test_a_model_without_token_type_ids_exports_and_agrees(xlm_roberta_model: Path,
