@@ -276,11 +276,15 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_INSTANCE_PATH": str(tmp / "instance"),
            "KB_ARTICLES_DIR": str(tmp / "articles"), "KB_BIND": f"127.0.0.1:{port}",
            "KB_WORKERS": str(args.workers), "KB_RATE_LIMIT_SEARCH": "100000000/minute",
-           "KB_MODEL": args.model}
+           # A model that does not load must stop the benchmark, not be measured as the bundled one.
+           "KB_MODEL": args.model, "KB_MODEL_FALLBACK": "false"}
     write_knowledge_base(tmp / "articles", args.articles)
     started = time.perf_counter()
-    indexed = subprocess.run([str(REPO / ".venv/bin/kb"), "index"], env=env, check=True, cwd=REPO,
-                             capture_output=True, text=True).stdout
+    done = subprocess.run([str(REPO / ".venv/bin/kb"), "index"], env=env, cwd=REPO,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"kb index failed, nothing was measured:\n{done.stderr.strip()}")
+    indexed = done.stdout
     index_seconds = time.perf_counter() - started
     index_summary = next((line for line in indexed.splitlines() if line.startswith("indexed")), "")
     print(index_summary, flush=True)

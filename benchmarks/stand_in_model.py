@@ -60,7 +60,10 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder to write the model to")
     args = parser.parse_args()
-    folder = build_xlm_roberta(args.out, **E5_SMALL)
+    try:
+        folder = build_xlm_roberta(args.out, **E5_SMALL)
+    except OSError as exc:
+        raise SystemExit(f"cannot write the model to {args.out}: {exc}") from None
     size = sum(f.stat().st_size for f in folder.rglob("*.safetensors")) / 2 ** 20
     print(f"wrote an e5-small-shaped stand-in ({size:.0f} MB of weights) to {folder}")
 
