@@ -207,23 +207,34 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
 
 
 @main.command(name="eval")
-@click.option("--corpus", required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--queries", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--set", "sets", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder with corpus.jsonl and queries.jsonl; repeat to score several help "
+              "centers in one run.")
+@click.option("--corpus", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--queries", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--translation", type=click.Choice(["all", "learned", "off"]), default="all",
               show_default=True, help="Query translation: imported dictionaries (KB_LEXICON_DIR) "
               "plus the lexicon learned from translated articles, the learned one alone, or none.")
 @pass_context
-def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool,
-                     translation: str) -> None:
-    """Score the engine on an evaluation set (retrieval or deflection)."""
+def evaluate_command(ctx: Context, sets: tuple[Path, ...], corpus: Path | None,
+                     queries: Path | None, as_json: bool, translation: str) -> None:
+    """Score the engine on evaluation sets (retrieval or deflection), next to plain BM25."""
     from kb.searcher import embedder_for, imported_lexicon
     from search.embedder import ModelLoadError
     from search.evaluation import EvalDataError, TranslationSetup, evaluate, read_jsonl
     from search.lexicon import LexiconError
 
+    if (corpus is None) != (queries is None):
+        raise click.UsageError("give --corpus and --queries together (or --set FOLDER)")
+    named = [(folder.name, folder / "corpus.jsonl", folder / "queries.jsonl") for folder in sets]
+    if corpus is not None and queries is not None:
+        named.append((corpus.parent.name or corpus.name, corpus, queries))
+    if not named:
+        raise click.UsageError("nothing to score: give --set FOLDER (repeatable) or "
+                               "--corpus FILE --queries FILE")
     try:
-        records, questions = read_jsonl(corpus), read_jsonl(queries)
+        data = [(name, read_jsonl(c), read_jsonl(q)) for name, c, q in named]
         embedder = embedder_for(ctx.settings)
         embedder.inner.document_threads = os.cpu_count() or 1  # nothing else to serve here
         setup = TranslationSetup(
@@ -231,18 +242,36 @@ def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool,
             enabled=translation != "off")
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
-    report = evaluate(records, questions, embedder, ctx.settings["LANGUAGES"],
-                      progress=lambda msg: click.echo(msg, err=True), translation=setup)
+    reports = {name: evaluate(records, questions, embedder, ctx.settings["LANGUAGES"],
+                              progress=lambda msg: click.echo(msg, err=True), translation=setup)
+               for name, records, questions in data}
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        payload = (next(iter(reports.values())).to_dict() if len(reports) == 1
+                   else {"sets": {name: r.to_dict() for name, r in reports.items()}})
+        click.echo(json.dumps(payload, indent=2))
         return
+    for name, report in reports.items():
+        if len(reports) > 1:
+            click.echo(f"== {name}")
+        _print_eval_report(report)
+        click.echo("")
+
+
+def _print_eval_report(report: Any) -> None:
+    """One evaluation report as a table, the engine next to plain BM25 on the same pool."""
     columns = ["n", "ndcg@10", "mrr@10", "recall@1", "recall@3", "recall@10",
                "false_abstain_rate", "abstain_rate"]
-    click.echo(f"{'task':24s}" + "".join(f"{c[:12]:>13s}" for c in columns))
+    click.echo(f"{'task':24s}" + "".join(f"{c[:12]:>13s}" for c in columns)
+               + f"{'bm25 R@3':>11s}")
+    below = set(report.below_baseline())
     for task, metrics in report.tasks.items():
+        baseline = report.baseline.get(task, {})
+        plain = baseline.get("recall@3", baseline.get("abstain_rate"))
         click.echo(f"{task:24s}" + "".join(
             f"{metrics[c]:>13.3f}" if c in metrics and c != "n" else
-            f"{int(metrics[c]):>13d}" if c == "n" else f"{'':>13s}" for c in columns))
+            f"{int(metrics[c]):>13d}" if c == "n" else f"{'':>13s}" for c in columns)
+            + (f"{plain:>11.3f}" if plain is not None else f"{'':>11s}")
+            + ("  below plain BM25" if task in below else ""))
     click.echo("")
     for name, value in report.macro.items():
         click.echo(f"{name:40s}{value:.3f}")

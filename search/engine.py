@@ -24,6 +24,7 @@ from search.language import LanguageGuess, hinted_language, identify_language, l
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.repair import Repair, repair_query
 from search.snippet import highlight
+from search.synonyms import SynonymIndex
 from search.text import stem_tokens
 from search.vector_index import VectorIndex
 
@@ -124,6 +125,9 @@ class RankingConfig:
     # exists in it, it wins a close race against an English-only one.
     native_preference: Mapping[str, float] = field(
         default_factory=lambda: {"sv": 1.0, "ru": 1.0})  # tuned on the deflection dev set
+    # Add the knowledge base's own words for a Swedish or Russian question's words, found
+    # through their English senses (search/synonyms.py).
+    expand_synonyms: bool = True
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,9 @@ class SearchEngine:
         # Answers are built from this, not from the documents: see search/answer_store.py.
         self._answers = AnswerStore(docs)
         self._blocks = language_blocks(self._doc_langs, index.chunk_owner)
+        self.synonyms = (SynonymIndex(translator, {
+            lang: [d.keyword_text for d in docs if d.lang == lang] for lang in self.languages})
+            if translator is not None and self.config.expand_synonyms else None)
 
     def warm_up(self) -> None:
         """Build now what a first question would otherwise wait for: the keyword indexes and the
@@ -371,6 +378,7 @@ class SearchEngine:
         if translation is not None:
             self._add_translated_signals(raw, translation)
         plan = self._plan_embedding(query, translation, raw, positions)
+        self._add_synonym_signals(raw, query, guess.lang, candidates)
         results, abstained = self._rank(query, guess.lang, positions, raw, translation, plan,
                                         limit)
         english_only = (self._doc_langs[positions] == TRANSLATION_TARGET).all()
@@ -462,6 +470,18 @@ class SearchEngine:
         if ratio >= high:
             return EmbeddingPlan([translation.text], np.ones(positions.size, dtype=bool))
         return EmbeddingPlan([query, translation.text], english)
+
+    def _add_synonym_signals(self, raw: dict[str, np.ndarray], query: str, lang: str,
+                             candidates: np.ndarray) -> None:
+        """Native BM25 also counts the knowledge base's own words for the question's words
+        (search/synonyms.py)."""
+        positions = self.index.positions_by_lang.get(lang)
+        if self.synonyms is None or positions is None or not candidates[positions].any():
+            return
+        keyword = self.index.keyword[lang]
+        expansion = self.synonyms.expand(query, lang, keyword.has_stem)
+        if expansion:
+            raw["bm25"][positions] += keyword.bm25_weighted(expansion)
 
     def _add_translated_signals(self, raw: dict[str, np.ndarray],
                                 translation: TranslatedQuery) -> None:

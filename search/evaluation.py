@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from search.baseline import PlainBM25
 from search.document import Document, document_from_record
 from search.embedder import Embedder
 from search.engine import RankingConfig, SearchEngine
@@ -76,10 +77,18 @@ class EvalReport:
     macro: dict[str, float] = field(default_factory=dict)
     model: str = ""
     latency_ms: dict[str, float] = field(default_factory=dict)
+    # The same tasks scored by plain BM25 on the same pools (search/baseline.py).
+    baseline: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"tasks": self.tasks, "macro": self.macro, "model": self.model,
-                "latency_ms": self.latency_ms}
+                "latency_ms": self.latency_ms, "baseline": self.baseline}
+
+    def below_baseline(self, metric: str = "recall@3", tolerance: float = 0.0) -> list[str]:
+        """Answerable tasks where the engine scores below plain BM25 on `metric`."""
+        return [task for task, metrics in self.tasks.items()
+                if metric in metrics and task in self.baseline
+                and metrics[metric] < self.baseline[task].get(metric, 0.0) - tolerance]
 
 
 def query_metrics(ranked: Sequence[str], relevant: Iterable[str]) -> dict[str, float]:
@@ -131,6 +140,7 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
         by_collection[str(record.get("collection", ""))].append(
             document_from_record(record, "group" if deflection else "id"))
     outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
+    baseline_outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
     for collection, documents in sorted(by_collection.items()):
         wanted = [q for q in queries if q.get("collection", "") == collection]
         if not wanted:
@@ -153,15 +163,34 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
                                          pool=lambda d, dl=doc_lang: d.lang == dl)
             outcomes[query["task"]].append(
                 QueryOutcome(dict(query), [r.id for r in response.results], response.took_ms))
+        baselines: dict[str, PlainBM25] = {}
+        for query in wanted:
+            pool_lang = query["lang"] if deflection else query["doc_lang"]
+            if pool_lang not in baselines:
+                baselines[pool_lang] = PlainBM25(
+                    served_documents(documents, pool_lang) if deflection
+                    else [d for d in documents if d.lang == pool_lang])
+            baseline_outcomes[query["task"]].append(
+                QueryOutcome(dict(query), baselines[pool_lang].rank(query["text"]), 0.0))
     report = EvalReport(model=embedder.name)
     for task in sorted(outcomes):
         report.tasks[task] = summarize_task(outcomes[task])
+        report.baseline[task] = summarize_task(baseline_outcomes[task])
     report.macro = macro_averages(report.tasks)
     latencies = [o.took_ms for task in outcomes.values() for o in task]
     if latencies:
         report.latency_ms = {"p50": round(float(np.percentile(latencies, 50)), 2),
                              "p95": round(float(np.percentile(latencies, 95)), 2)}
     return report
+
+
+def served_documents(documents: Sequence[Document], lang: str,
+                     fallback: str = "en") -> list[Document]:
+    """The deflection protocol's pool for a customer of `lang`: their language, and the
+    `fallback` version of topics not translated into it."""
+    has_lang = {d.slug for d in documents if d.lang == lang}
+    return [d for d in documents
+            if d.lang == lang or (d.lang == fallback and d.slug not in has_lang)]
 
 
 def macro_averages(tasks: Mapping[str, Mapping[str, float]]) -> dict[str, float]:

@@ -46,6 +46,10 @@ class KeywordIndex:
         vocabulary = self._bm25.vocab_dict
         return sum(1 for s in stems if s in vocabulary) / len(stems)
 
+    def has_stem(self, stem: str) -> bool:
+        """Whether any article of this language has a word with this stem."""
+        return stem in self._bm25.vocab_dict
+
     def bm25(self, query: str) -> np.ndarray:
         """BM25 score of every document (0 where no stem is shared)."""
         tokens = stem_tokens(query, self.lang)

@@ -103,6 +103,22 @@ class QueryTranslator:
         return TranslatedQuery(lang, terms, " ".join(reading), covered / content if content else 0.0,
                                explained)
 
+    def senses_of(self, phrase: str, lang: str, exact_phrase: bool = False) -> list[tuple[str, float]]:
+        """The English words one word (or, with `exact_phrase`, one two- or three-word entry)
+        translates to, ranked and weighted as `translate` reads them."""
+        tokens = phrase.split()
+        if exact_phrase or len(tokens) > 1:
+            senses, used = self._translate_phrase(tokens, lang)
+            if used != len(tokens):
+                return []
+        else:
+            senses = list(self._translate_word(tokens[0], lang)) if tokens else []
+        english: dict[str, float] = {}
+        for sense, weight in senses:
+            for word in words(sense):
+                english[word] = english.get(word, 0.0) + weight
+        return sorted(english.items(), key=lambda item: (-item[1], item[0]))
+
     def _translate_phrase(self, tokens: list[str], lang: str) -> tuple[list[tuple[str, float]], int]:
         """Three or two words that are one entry (`до сих пор`, `skriva ut`), with the first
         lemmatized; returns the senses and how many words they cover."""
