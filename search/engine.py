@@ -20,6 +20,7 @@ from search.document import Document
 from search.embedder import Embedder
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, fuse, normalize_scores
 from search.index import SearchIndex
+from search.morphology import dictionary_known_share
 from search.language import LanguageGuess, hinted_language, identify_language, load_detector
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.repair import Repair, repair_query
@@ -515,7 +516,9 @@ class SearchEngine:
         if "ru" not in keyword:
             return None
         latin = tuple(lang for lang in keyword if lang != "ru")
-        return repair_query(query, lambda text, lang: keyword[lang].known_share(text), latin)
+        # Russian words the articles never use (зайти) still make a layout reading Russian.
+        return repair_query(query, lambda text, lang: keyword[lang].known_share(text), latin,
+                            dictionary=lambda text: dictionary_known_share(text, "ru"))
 
     def _result(self, position: int, score: float, query_lang: str, query: str,
                 raw: dict[str, np.ndarray]) -> Result:

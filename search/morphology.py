@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from search.text import words
+
 # Swedish endings, longest first: (ending, what replaces it). Candidates that are not in the
 # lexicon are discarded by the caller, so over-generating is cheap and safe.
 _SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
@@ -58,6 +60,26 @@ def russian_candidates(word: str) -> tuple[tuple[str, float], ...]:
     if word not in scores:
         scores[word] = min(scores.values(), default=1.0) * 0.5  # the form as typed, as a last try
     return tuple(sorted(scores.items(), key=lambda item: -item[1]))
+
+
+@lru_cache(maxsize=50_000)
+def is_russian_word(word: str) -> bool:
+    """Whether the Russian dictionary knows the word (any form): зайти is Russian even where
+    no article uses it. One-letter words are left out: too many keys on a layout are one."""
+    return len(word) >= 2 and bool(_russian_analyzer().word_is_known(word))
+
+
+def dictionary_known_share(text: str, lang: str) -> float:
+    """Share of the text's words that the language's own dictionary knows (Russian only; 0 for
+    languages without one here). Short words alone prove nothing (`hi` read as «хи» is a
+    dictionary word), so a text counts only when it has a known word of four letters or more."""
+    if lang != "ru":
+        return 0.0
+    tokens = words(text)
+    known = [token for token in tokens if is_russian_word(token)]
+    if not any(len(token) >= 4 for token in known):
+        return 0.0
+    return len(known) / len(tokens)
 
 
 def lemma_candidates(word: str, lang: str) -> list[tuple[str, float]]:

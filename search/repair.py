@@ -54,10 +54,14 @@ def from_translit(text: str) -> str:
 
 
 def repair_query(query: str, known: Callable[[str, str], float],
-                 latin_languages: tuple[str, ...], target: str = "ru") -> Repair | None:
+                 latin_languages: tuple[str, ...], target: str = "ru",
+                 dictionary: Callable[[str], float] | None = None) -> Repair | None:
     """Return the Russian reading of a Latin-letter query when the vocabulary clearly prefers it.
 
-    `known(text, lang)` is the share of the text's words that the knowledge base has in `lang`.
+    `known(text, lang)` is the share of the text's words that the knowledge base has in `lang`;
+    `dictionary(text)`, the share the target language's dictionary knows. The dictionary only
+    vouches for a keyboard-layout reading: English read on the Russian layout is gibberish, but
+    English transliterated letter by letter is often Russian loanwords (ордер, постер, импорт).
     """
     if not _LATIN_ONLY.match(query) or not re.search(r"[A-Za-z]{2}", query):
         return None
@@ -67,6 +71,8 @@ def repair_query(query: str, known: Callable[[str, str], float],
     for kind, converted in (("keyboard-layout", from_english_layout(query)),
                             ("transliteration", from_translit(query))):
         share = known(converted, target)
+        if dictionary is not None and kind == "keyboard-layout":
+            share = max(share, dictionary(converted))
         if share > best_known:
             best, best_known = Repair(converted.strip(), target, kind), share
     if best is not None and best_known >= MIN_KNOWN and best_known > original:

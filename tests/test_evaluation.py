@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from search.document import document_from_record
 from search.evaluation import evaluate, macro_averages, query_metrics
 from tests.fakes import FakeEmbedder
 
@@ -78,7 +79,8 @@ def test_cli_eval_json_shape(runner, tmp_path: Path, monkeypatch: pytest.MonkeyP
                                   "--queries", str(tmp_path / "q.jsonl"), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"tasks", "macro", "model", "latency_ms"}
+    assert set(data) == {"tasks", "macro", "model", "latency_ms", "baseline"}
+    assert set(data["baseline"]) == set(data["tasks"])
     assert set(data["tasks"]["deflect_sv"]) >= {"n", "ndcg@10", "mrr@10", "recall@1", "recall@3",
                                                 "recall@10"}
 
@@ -91,3 +93,55 @@ def test_cli_eval_bad_file(runner, tmp_path: Path) -> None:
                                   "--queries", str(tmp_path / "c.jsonl")])
     assert result.exit_code == 1
     assert "c.jsonl:2: not valid JSON" in result.output
+
+
+def test_plain_bm25_is_scored_on_the_same_pool_as_the_engine() -> None:
+    corpus, queries = _records()
+    report = evaluate(corpus, queries, FakeEmbedder(), ("en", "sv", "ru"))
+    # The Swedish customer's pool holds the English cli article (no Swedish version), which
+    # shares "linux terminal" with the question.
+    assert report.baseline["deflect_sv"]["recall@1"] == 1.0
+    assert report.baseline["deflect_sv2en"]["recall@1"] == 1.0
+    assert report.baseline["deflect_abstain_en"]["abstain_rate"] == 1.0  # no word shared
+    report.tasks["deflect_sv"]["recall@3"] = 0.5
+    assert report.below_baseline() == ["deflect_sv"]
+
+
+def test_served_documents_follow_the_protocol() -> None:
+    from search.evaluation import served_documents
+
+    corpus, _ = _records()
+    documents = [document_from_record(r) for r in corpus]
+    assert {d.id for d in served_documents(documents, "sv")} == {"pw.sv", "cli.en", "refund.en"}
+    assert {d.id for d in served_documents(documents, "en")} == {"pw.en", "cli.en", "refund.en"}
+
+
+def test_cli_scores_several_help_centers_in_one_run(runner, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.searcher
+    from kb.cli import main
+
+    corpus, queries = _records()
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "corpus.jsonl").write_text("\n".join(json.dumps(r) for r in corpus))
+        (tmp_path / name / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries))
+    monkeypatch.setitem(kb.searcher._EMBEDDERS, "fake", FakeEmbedder())
+    monkeypatch.setenv("KB_MODEL", "fake")
+    result = runner.invoke(main, ["eval", "--set", str(tmp_path / "one"),
+                                  "--set", str(tmp_path / "two")])
+    assert result.exit_code == 0, result.output
+    assert "== one" in result.output and "== two" in result.output
+    assert "bm25 R@3" in result.output
+    as_json = runner.invoke(main, ["eval", "--set", str(tmp_path / "one"), "--set",
+                                   str(tmp_path / "two"), "--json"])
+    assert set(json.loads(as_json.stdout)["sets"]) == {"one", "two"}
+
+
+def test_cli_eval_needs_something_to_score(runner) -> None:
+    from kb.cli import main
+
+    result = runner.invoke(main, ["eval"])
+    assert result.exit_code == 2 and "--set" in result.output
+    missing = runner.invoke(main, ["eval", "--corpus", "c.jsonl"])
+    assert missing.exit_code == 2 and "together" in missing.output

@@ -37,3 +37,24 @@ def test_real_english_and_cyrillic_are_left_alone() -> None:
     assert repair_query("my password is not working", known, ("en",)) is None
     assert repair_query("не работает промокод", known, ("en",)) is None
     assert repair_query("12345", known, ("en",)) is None
+
+
+def test_the_russian_dictionary_vouches_for_a_layout_reading_the_articles_lack() -> None:
+    from search.morphology import dictionary_known_share
+
+    nothing = lambda text, lang: 0.0  # noqa: E731 - no article uses any of these words
+    russian = lambda text: dictionary_known_share(text, "ru")  # noqa: E731
+    repaired = repair_query("yt vjue pfqnb", nothing, ("en",), dictionary=russian)
+    assert repaired is not None and repaired.text == "не могу зайти"
+    assert repair_query("yt vjue pfqnb", nothing, ("en",)) is None
+
+
+def test_english_spelt_in_cyrillic_letters_is_not_taken_for_russian() -> None:
+    from search.morphology import dictionary_known_share
+
+    nothing = lambda text, lang: 0.0  # noqa: E731
+    russian = lambda text: dictionary_known_share(text, "ru")  # noqa: E731
+    # Letter by letter these read as Russian loanwords (ордер, импорт); only the layout
+    # reading may lean on the dictionary.
+    for text in ("had to pay import VAT on my order", "my poster came out blurry", "hi"):
+        assert repair_query(text, nothing, ("en",), dictionary=russian) is None
