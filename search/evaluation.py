@@ -91,8 +91,11 @@ class EvalReport:
                 and metrics[metric] < self.baseline[task].get(metric, 0.0) - tolerance]
 
 
-def query_metrics(ranked: Sequence[str], relevant: Iterable[str]) -> dict[str, float]:
-    """Binary-relevance metrics of one ranked list (see the dev set README)."""
+def query_metrics(ranked: Sequence[str], relevant: Iterable[str],
+                  any_hit: bool = False) -> dict[str, float]:
+    """Binary-relevance metrics of one ranked list (see the dev set README). With `any_hit`
+    (the deflection protocol), a query whose problem two articles solve is found when either is
+    among the first k: the customer needs one answer, not both."""
     relevant = set(relevant)
     top10 = list(ranked[:10])
     hits = [doc in relevant for doc in top10]
@@ -101,19 +104,21 @@ def query_metrics(ranked: Sequence[str], relevant: Iterable[str]) -> dict[str, f
     first = next((i for i, hit in enumerate(hits) if hit), None)
 
     def recall(k: int) -> float:
-        return len(relevant & set(ranked[:k])) / len(relevant)
+        found = len(relevant & set(ranked[:k]))
+        return float(found > 0) if any_hit else found / len(relevant)
 
     return {"ndcg@10": dcg / ideal if ideal else 0.0,
             "mrr@10": 1 / (first + 1) if first is not None else 0.0,
             "recall@1": recall(1), "recall@3": recall(3), "recall@10": recall(10)}
 
 
-def summarize_task(outcomes: Sequence[QueryOutcome]) -> dict[str, float]:
+def summarize_task(outcomes: Sequence[QueryOutcome], any_hit: bool = False) -> dict[str, float]:
     """Mean metrics over a task's queries; abstain tasks report how often nothing was shown."""
     answerable = [o for o in outcomes if o.query.get("relevant_ids")]
     summary: dict[str, float] = {"n": len(outcomes)}
     if answerable:
-        per_query = [query_metrics(o.ranked, o.query["relevant_ids"]) for o in answerable]
+        per_query = [query_metrics(o.ranked, o.query["relevant_ids"], any_hit)
+                     for o in answerable]
         for name in per_query[0]:
             summary[name] = round(float(np.mean([m[name] for m in per_query])), 4)
         summary["false_abstain_rate"] = round(
@@ -174,8 +179,8 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
                 QueryOutcome(dict(query), baselines[pool_lang].rank(query["text"]), 0.0))
     report = EvalReport(model=embedder.name)
     for task in sorted(outcomes):
-        report.tasks[task] = summarize_task(outcomes[task])
-        report.baseline[task] = summarize_task(baseline_outcomes[task])
+        report.tasks[task] = summarize_task(outcomes[task], any_hit=deflection)
+        report.baseline[task] = summarize_task(baseline_outcomes[task], any_hit=deflection)
     report.macro = macro_averages(report.tasks)
     latencies = [o.took_ms for task in outcomes.values() for o in task]
     if latencies:

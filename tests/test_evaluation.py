@@ -145,3 +145,9 @@ def test_cli_eval_needs_something_to_score(runner) -> None:
     assert result.exit_code == 2 and "--set" in result.output
     missing = runner.invoke(main, ["eval", "--corpus", "c.jsonl"])
     assert missing.exit_code == 2 and "together" in missing.output
+
+
+def test_a_deflection_query_with_two_answers_is_found_by_either() -> None:
+    assert query_metrics(["b", "x"], ["a", "b"])["recall@3"] == 0.5
+    assert query_metrics(["b", "x"], ["a", "b"], any_hit=True)["recall@3"] == 1.0
+    assert query_metrics(["x"], ["a", "b"], any_hit=True)["recall@3"] == 0.0
