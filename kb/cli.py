@@ -175,8 +175,11 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
 @click.option("--lang", help="Language hint (en, sv, ru); clear evidence in the text wins.")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
+@click.option("--explain", is_flag=True, help="Say why this many suggestions (or none), with "
+              "each result's signals.")
 @pass_context
-def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: bool) -> None:
+def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: bool,
+           explain: bool) -> None:
     """Ask the index a question, as a customer would."""
     from kb.searcher import open_engine
     from search.embedder import ModelLoadError
@@ -192,18 +195,26 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
                                "lang_reason": response.lang_reason,
                                "abstained": response.abstained,
                                "results": [r.to_dict() for r in response.results],
+                               "explanation": response.explanation,
                                "took_ms": round(response.took_ms, 2)},
                               ensure_ascii=False, indent=2))
         return
     click.echo(f"language: {response.lang} ({response.lang_reason}), {response.took_ms:.0f} ms")
+    if response.repaired_query:
+        click.echo(f"showing results for: {response.repaired_query}")
     if not response.results:
         click.echo("no suggestion: nothing answers this well enough (a customer would go "
                    "straight to support)")
+    if explain:
+        click.echo(f"why: {response.explanation}")
     for rank, result in enumerate(response.results, 1):
         label = f" [{result.lang}, fallback]" if result.fallback else ""
         click.echo(f"{rank}. {result.title}{label}  ({result.id}#{result.anchor}, "
                    f"score {result.score:.2f})")
         click.echo(f"   {result.summary}")
+        if explain:
+            click.echo("   signals: " + ", ".join(f"{name} {value:.2f}"
+                                                  for name, value in result.signals.items()))
 
 
 @main.command(name="eval")
@@ -277,6 +288,70 @@ def _print_eval_report(report: Any) -> None:
         click.echo(f"{name:40s}{value:.3f}")
     click.echo(f"model: {report.model}; latency p50 {report.latency_ms.get('p50', 0):.1f} ms, "
                f"p95 {report.latency_ms.get('p95', 0):.1f} ms")
+
+
+@main.command(name="tune")
+@click.option("--set", "sets", multiple=True, required=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="A deflection set folder (corpus.jsonl, queries.jsonl); give two or more.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def tune_command(ctx: Context, sets: tuple[Path, ...], as_json: bool) -> None:
+    """Choose the abstention rules and the suggestion margin leave-one-help-center-out."""
+    from kb.searcher import embedder_for, imported_lexicon
+    from search.embedder import ModelLoadError
+    from search.engine import RankingConfig
+    from search.evaluation import (EvalDataError, TranslationSetup, collection_engine,
+                                   collections, read_jsonl)
+    from search.lexicon import LexiconError
+    from search.tuning import choose, decision_off, leave_one_out, record_questions
+
+    if len(sets) < 2:
+        raise click.UsageError("leave-one-out needs two help centers or more (--set, repeated)")
+    try:
+        embedder = embedder_for(ctx.settings)
+        embedder.inner.document_threads = os.cpu_count() or 1  # nothing else to serve here
+        setup = TranslationSetup(dictionaries=imported_lexicon(ctx.settings))
+        recorded = {}
+        for folder in sets:
+            questions = []
+            for name, documents, queries in collections(
+                    read_jsonl(folder / "corpus.jsonl"), read_jsonl(folder / "queries.jsonl")):
+                click.echo(f"{folder.name}: {name}, {len(documents)} articles, "
+                           f"{len(queries)} questions", err=True)
+                engine = collection_engine(documents, embedder, ctx.settings["LANGUAGES"],
+                                           decision_off(RankingConfig()), setup)
+                questions += record_questions(engine, queries)
+            recorded[folder.name] = questions
+    except (EvalDataError, ModelLoadError, LexiconError) as exc:
+        raise _fail_on(exc) from None
+    left_out = leave_one_out(recorded)
+    overall = choose([q for questions in recorded.values() for q in questions])
+
+    def params(choice: Any) -> dict[str, Any]:
+        return {"abstain": {key: [rule.min_dense, rule.min_chargram]
+                            for key, rule in sorted(choice.abstain.items())},
+                "relative_margin": choice.relative_margin}
+
+    if as_json:
+        click.echo(json.dumps({"left_out": {name: {"chosen_on_others": params(choice),
+                                                   "tasks": tasks}
+                                            for name, (choice, tasks) in left_out.items()},
+                               "chosen_on_all": params(overall)}, indent=2))
+        return
+    for name, (choice, tasks) in left_out.items():
+        click.echo(f"== {name}, left out (parameters chosen on the others: "
+                   f"{json.dumps(params(choice))})")
+        click.echo(f"{'task':24s}{'n':>5s}{'R@3':>8s}{'false abst':>12s}{'shown':>8s}"
+                   f"{'abstain':>9s}")
+        for task, metrics in tasks.items():
+            click.echo(f"{task:24s}{int(metrics['n']):>5d}" + (
+                f"{metrics['recall@3']:>8.3f}{metrics['false_abstain_rate']:>12.3f}"
+                f"{metrics['shown']:>8.2f}" if "recall@3" in metrics
+                else f"{'':>28s}{metrics['abstain_rate']:>9.3f}"))
+        click.echo("")
+    click.echo(f"chosen on all help centers (search/decision.py defaults): "
+               f"{json.dumps(params(overall))}")
 
 
 @main.group(name="dict")

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from search.answer_store import AnswerStore
+from search.decision import (DEFAULT_ABSTAIN, DEFAULT_RELATIVE_MARGIN, AbstainRule, Decision,
+                             decide, rule_for, rule_key)
 from search.document import Document
 from search.embedder import Embedder
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, fuse, normalize_scores
@@ -34,29 +36,6 @@ CACHE_SIZE = 2048
 TRANSLATION_TARGET = "en"
 FEEDBACK_TOP = 3
 FEEDBACK_BETA = 0.6
-
-
-@dataclass(frozen=True)
-class AbstainRule:
-    """Suggest nothing unless the best article is close enough in meaning or in wording."""
-
-    min_dense: float
-    min_chargram: float
-    min_bm25: float = float("inf")
-
-    def keeps(self, dense: float, chargram: float, bm25: float = 0.0) -> bool:
-        return dense >= self.min_dense or chargram >= self.min_chargram or bm25 >= self.min_bm25
-
-
-# Calibrated on the off-topic and answerable queries of the deflection dev set (README).
-DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
-    "en": AbstainRule(min_dense=0.38, min_chargram=0.14),
-    "sv": AbstainRule(min_dense=0.52, min_chargram=0.12),
-    "ru": AbstainRule(min_dense=0.48, min_chargram=0.14, min_bm25=2.0),
-    # A Swedish or Russian question compared in English, through its word-by-word translation.
-    "translated": AbstainRule(min_dense=0.38, min_chargram=0.14),
-    "default": AbstainRule(min_dense=0.45, min_chargram=0.14),
-}
 
 
 def language_blocks(doc_langs: np.ndarray, chunk_owner: np.ndarray
@@ -129,6 +108,9 @@ class RankingConfig:
     # Add the knowledge base's own words for a Swedish or Russian question's words, found
     # through their English senses (search/synonyms.py).
     expand_synonyms: bool = True
+    # A second or third suggestion only when its score is at least this share of the first's
+    # (search/decision.py); 0 shows every result up to the limit.
+    relative_margin: float = DEFAULT_RELATIVE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -163,6 +145,8 @@ class SearchResponse:
     took_ms: float
     repaired_query: str | None = None  # "Showing results for …" when the input was repaired
     cache: str | None = None  # None: searched now; "local": this process's cache; "shared"
+    explanation: str = ""  # why this many suggestions (search/decision.py)
+    rule: str = ""  # which abstention rule judged the best article (search/decision.py)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a shared cache (where it came from is not part of the answer)."""
@@ -380,22 +364,23 @@ class SearchEngine:
             self._add_translated_signals(raw, translation)
         plan = self._plan_embedding(query, translation, raw, positions)
         self._add_synonym_signals(raw, query, guess.lang, candidates)
-        results, abstained = self._rank(query, guess.lang, positions, raw, translation, plan,
-                                        limit)
+        results, decision = self._rank(query, guess.lang, positions, raw, translation, plan,
+                                       limit)
         english_only = (self._doc_langs[positions] == TRANSLATION_TARGET).all()
-        if abstained and plan.in_english.all() and not english_only:
+        if decision.abstained and plan.in_english.all() and not english_only:
             # Nothing came close through the word-by-word translation, which can miss the
             # point; the customer's own articles may still answer the question as typed.
             as_typed = EmbeddingPlan([query], np.zeros(positions.size, dtype=bool))
-            results, abstained = self._rank(query, guess.lang, positions, raw, translation,
-                                            as_typed, limit)
-        return SearchResponse(query, guess.lang, guess.reason, results, abstained,
+            results, decision = self._rank(query, guess.lang, positions, raw, translation,
+                                           as_typed, limit)
+        return SearchResponse(query, guess.lang, guess.reason, results, decision.abstained,
                               (time.perf_counter() - started) * 1000,
-                              repair.text if repair else None)
+                              repair.text if repair else None, explanation=decision.reason,
+                              rule=decision.rule)
 
     def _rank(self, query: str, query_lang: str, positions: np.ndarray,
               raw: dict[str, np.ndarray], translation: TranslatedQuery | None,
-              plan: EmbeddingPlan, limit: int) -> tuple[list[Result], bool]:
+              plan: EmbeddingPlan, limit: int) -> tuple[list[Result], Decision]:
         """Embed as planned, fuse every signal, and decide whether the best is good enough."""
         vectors = self.embedder.encode_queries(plan.texts)
         # Each candidate takes its dense scores from the question embedded as typed or in
@@ -432,16 +417,15 @@ class SearchEngine:
                                 english_words if self._doc_langs[p] == TRANSLATION_TARGET else query,
                                 raw)
                    for i, p in enumerate(top_positions)]
-        if self.config.abstain is None or not results:
-            return results, False
+        if not results:
+            return results, Decision(0, "no article to compare", "")
         # Meaning was compared in English when the question was embedded translated.
         top = int(np.flatnonzero(positions == top_positions[0])[0])
-        rule_lang = "translated" if plan.in_english[top] else query_lang
-        rule = self.config.abstain.get(rule_lang, self.config.abstain["default"])
-        best = results[0].signals
-        if not rule.keeps(best["dense"], best["chargram"], best["bm25"]):
-            return [], True
-        return results, False
+        key = rule_key(query_lang, bool(plan.in_english[top]))
+        rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
+        decision = decide([r.score for r in results], results[0].signals, rule,
+                          self.config.relative_margin, key)
+        return results[:decision.count], decision
 
     def translate(self, query: str, lang: str, positions: np.ndarray) -> TranslatedQuery | None:
         """The query in English, when English articles are among the candidates."""

@@ -12,7 +12,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from search.engine import RankingConfig, SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import QueryTranslator, translator_for
+from search.tuning import decision_off
 
 
 class EvalDataError(ValueError):
@@ -132,6 +133,33 @@ def _is_deflection(queries: Sequence[Mapping[str, Any]]) -> bool:
     return any(str(q.get("collection", "")).startswith("deflect") for q in queries)
 
 
+def collections(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str, Any]]
+                ) -> list[tuple[str, list[Document], list[Mapping[str, Any]]]]:
+    """Each collection that has queries: its documents (a deflection collection is one help
+    center, translations sharing their `group` as slug) and its queries."""
+    deflection = _is_deflection(queries)
+    by_collection: dict[str, list[Document]] = defaultdict(list)
+    for record in corpus:
+        by_collection[str(record.get("collection", ""))].append(
+            document_from_record(record, "group" if deflection else "id"))
+    out = []
+    for collection, documents in sorted(by_collection.items()):
+        wanted = [q for q in queries if q.get("collection", "") == collection]
+        if wanted:
+            out.append((collection, documents, wanted))
+    return out
+
+
+def collection_engine(documents: Sequence[Document], embedder: Embedder,
+                      languages: Sequence[str], config: RankingConfig,
+                      translation: TranslationSetup) -> SearchEngine:
+    """An engine over one collection, built as `kb index` and the service build theirs."""
+    index = SearchIndex.build(documents, embedder)
+    doc_langs = sorted({d.lang for d in documents})
+    return SearchEngine(index, embedder, [lang for lang in languages if lang in doc_langs]
+                        or doc_langs, config, translation.translator(index))
+
+
 def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str, Any]],
              embedder: Embedder, languages: Sequence[str], config: RankingConfig | None = None,
              progress: Callable[[str], None] | None = None,
@@ -140,24 +168,14 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
     translation = translation or TranslationSetup()
     config = config or RankingConfig()
     deflection = _is_deflection(queries)
-    by_collection: dict[str, list[Document]] = defaultdict(list)
-    for record in corpus:
-        by_collection[str(record.get("collection", ""))].append(
-            document_from_record(record, "group" if deflection else "id"))
     outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
     baseline_outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
-    for collection, documents in sorted(by_collection.items()):
-        wanted = [q for q in queries if q.get("collection", "") == collection]
-        if not wanted:
-            continue
+    for collection, documents, wanted in collections(corpus, queries):
         if progress:
             progress(f"{collection}: indexing {len(documents)} articles, {len(wanted)} queries")
-        index = SearchIndex.build(documents, embedder)
-        doc_langs = sorted({d.lang for d in documents})
-        engine = SearchEngine(index, embedder, [lang for lang in languages if lang in doc_langs]
-                              or doc_langs,
-                              config if deflection else replace(config, abstain=None),
-                              translation.translator(index))
+        # Retrieval tasks rank a pool to the tenth article: no decision to make there.
+        engine = collection_engine(documents, embedder, languages,
+                                   config if deflection else decision_off(config), translation)
         for query in wanted:
             if deflection:
                 response = engine.search(query["text"], limit=10)

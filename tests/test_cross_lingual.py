@@ -80,7 +80,8 @@ def test_swedish_question_on_an_english_only_topic_finds_the_english_article(
 
 def test_without_a_translator_the_english_only_article_is_out_of_reach(
         index: SearchIndex) -> None:
-    results = engine_with(index, None, RankingConfig(abstain=None)).search(
+    everything = RankingConfig(abstain=None, relative_margin=0.0)
+    results = engine_with(index, None, everything).search(
         "skriva ut kvittot för beställningen", lang="sv", trust_lang=True, limit=10).results
     assert results[0].id != "en/print-receipt"
     receipt = next(r for r in results if r.id == "en/print-receipt")
@@ -104,9 +105,9 @@ def test_native_preference_decides_a_close_race(index: SearchIndex,
     # Translated, "lösenord" makes the English-only password-manager article a strong keyword
     # match too; the preference for the customer's language keeps the Swedish article first.
     question = "jag har glömt mitt lösenord"
-    neutral = RankingConfig(abstain=None, native_preference={"sv": 0.0})
+    neutral = RankingConfig(abstain=None, relative_margin=0.0, native_preference={"sv": 0.0})
     assert ids(engine_with(index, dictionaries, neutral), question)[0] == "en/password-manager"
-    preferring = RankingConfig(abstain=None)  # the default preference
+    preferring = RankingConfig(abstain=None, relative_margin=0.0)  # the default preference
     assert ids(engine_with(index, dictionaries, preferring), question)[0] == "sv/reset-password"
 
 

@@ -83,7 +83,7 @@ def test_off_topic_question_gets_no_suggestion(engine: SearchEngine) -> None:
 
 
 def test_without_abstention_there_is_always_an_answer(engine: SearchEngine) -> None:
-    engine.config = RankingConfig(abstain=None)
+    engine.config = RankingConfig(abstain=None, relative_margin=0.0)
     assert engine.search("what is the weather like in Paris tomorrow").results
 
 
@@ -248,7 +248,7 @@ def test_scoring_only_the_served_pool_ranks_as_scoring_everything(
     index = SearchIndex.load(sample_index)
     # Embedded in English (as with an English-only model), a Swedish or Russian article is
     # compared through its English version: scores from another language than it is in.
-    config = RankingConfig(abstain=None, embed_translation=embedded)
+    config = RankingConfig(abstain=None, relative_margin=0.0, embed_translation=embedded)
     # With translation, translated articles are scored through their English versions.
     translator = translator_for(index) if translated else None
     assert not translated or translator is not None

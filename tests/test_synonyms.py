@@ -67,7 +67,7 @@ def test_only_the_knowledge_base_words_are_added(translator, index) -> None:
 ])
 def test_the_engine_finds_the_article_by_the_customer_s_word(translator, index, question, lang,
                                                              expected, first) -> None:
-    config = replace(RankingConfig(), abstain=None)
+    config = replace(RankingConfig(), abstain=None, relative_margin=0.0)
     with_synonyms = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
     without = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"),
                            replace(config, expand_synonyms=False), translator)

@@ -1,0 +1,41 @@
+"""The one decision: how many suggestions, or none, and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.decision import AbstainRule, decide, rule_for, rule_key
+
+RULE = AbstainRule(min_dense=0.4, min_chargram=0.15)
+CLOSE = {"dense": 0.6, "chargram": 0.05, "bm25": 3.0}
+
+
+def test_nothing_is_suggested_when_the_best_is_far_in_meaning_and_wording() -> None:
+    decision = decide([5.0, 4.0], {"dense": 0.2, "chargram": 0.1, "bm25": 1.0}, RULE)
+    assert decision.count == 0 and decision.abstained
+    assert "0.20 < 0.40" in decision.reason and "0.10 < 0.15" in decision.reason
+
+
+@pytest.mark.parametrize("best", [CLOSE, {"dense": 0.1, "chargram": 0.2, "bm25": 0.0}])
+def test_close_in_meaning_or_in_wording_is_enough(best) -> None:
+    assert decide([5.0], best, RULE).count == 1
+
+
+def test_a_second_suggestion_only_when_close_to_the_first() -> None:
+    scores = [10.0, 7.0, 5.0, 1.0]
+    assert decide(scores, CLOSE, RULE, relative_margin=0.6).count == 2
+    assert decide(scores, CLOSE, RULE, relative_margin=0.8).count == 1
+    assert decide(scores, CLOSE, RULE, relative_margin=0.0).count == 4
+    assert "close to the best" in decide(scores, CLOSE, RULE, relative_margin=0.6).reason
+
+
+def test_without_a_rule_the_margin_still_applies() -> None:
+    assert decide([10.0, 2.0], {"dense": 0.0, "chargram": 0.0}, None, 0.6).count == 1
+    assert decide([], CLOSE, None).count == 0
+
+
+def test_the_rule_follows_where_the_best_article_was_compared() -> None:
+    rules = {"sv": RULE, "translated": AbstainRule(0.2, 0.1), "default": AbstainRule(0.5, 0.5)}
+    assert rule_for(rules, rule_key("sv", translated=False)) is RULE
+    assert rule_for(rules, rule_key("sv", translated=True)).min_dense == 0.2
+    assert rule_for(rules, rule_key("fi", translated=False)).min_dense == 0.5
