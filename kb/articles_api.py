@@ -11,8 +11,7 @@ from marshmallow import Schema, fields
 
 from kb.errors import ServiceUnavailable
 from kb.validation import ConfiguredLanguage
-from search.article import Article
-from search.collection import ArticleSet
+from search import Article, ArticleSet, fallback_order, is_stale
 
 bp = Blueprint("articles", __name__, description="Read help articles")
 
@@ -70,12 +69,13 @@ def _is_stale(article: Article, articles: ArticleSet) -> bool:
     source = articles.get(source_lang, article.slug)
     if article.lang == source_lang or source is None:
         return False
-    return article.source_hash != source.content_hash
+    return is_stale(article, source)
 
 
 def _pick(articles: ArticleSet, slug: str, lang: str) -> Article | None:
     versions = {k: a for k, a in articles.translations(slug).items() if a.published}
-    order = [lang, current_app.config["SOURCE_LANGUAGE"], *current_app.config["LANGUAGES"]]
+    order = fallback_order(lang, [current_app.config["SOURCE_LANGUAGE"]],
+                           current_app.config["LANGUAGES"])
     return next((versions[code] for code in order if code in versions), None)
 
 

@@ -12,10 +12,8 @@ from typing import Any
 import click
 
 from kb.settings import load_settings
-from search.check import CheckRules, check_articles
-from search.collection import ArticleSet, load_articles
-from search.problem import Severity
-from search.translation import stamp_translation
+from search import (ArticleSet, CheckRules, Severity, check_articles, load_articles,
+                    stamp_translation)
 
 
 class Context:
@@ -134,8 +132,7 @@ def _fail_on(exc: Exception) -> click.ClickException:
 def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the search index from the published articles."""
     from kb.searcher import build_and_publish, model_for
-    from search.embedder import ModelLoadError
-    from search.index import UnusableIndexError
+    from search import ModelLoadError, UnusableIndexError
 
     bar: Any = None
 
@@ -179,8 +176,7 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
 def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: bool) -> None:
     """Ask the index a question, as a customer would."""
     from kb.searcher import open_engine
-    from search.embedder import ModelLoadError
-    from search.index import UnusableIndexError
+    from search import ModelLoadError, UnusableIndexError, to_json
 
     try:
         engine = open_engine(ctx.settings)
@@ -188,12 +184,7 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
         raise _fail_on(exc) from None
     response = engine.search(question, lang=lang, limit=limit)
     if as_json:
-        click.echo(json.dumps({"query": response.query, "lang": response.lang,
-                               "lang_reason": response.lang_reason,
-                               "abstained": response.abstained,
-                               "results": [r.to_dict() for r in response.results],
-                               "took_ms": round(response.took_ms, 2)},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps(to_json(response), ensure_ascii=False, indent=2))
         return
     click.echo(f"language: {response.lang} ({response.lang_reason}), {response.took_ms:.0f} ms")
     if not response.results:
@@ -217,10 +208,9 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
 def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool,
                      translation: str) -> None:
     """Score the engine on an evaluation set (retrieval or deflection)."""
-    from kb.searcher import embedder_for, imported_lexicon
-    from search.embedder import ModelLoadError
-    from search.evaluation import EvalDataError, TranslationSetup, evaluate, read_jsonl
-    from search.lexicon import LexiconError
+    from kb.searcher import embedder_for, imported_lexicon, ranking_config
+    from search import (EvalDataError, LexiconError, ModelLoadError, TranslationSetup, evaluate,
+                        read_jsonl)
 
     try:
         records, questions = read_jsonl(corpus), read_jsonl(queries)
@@ -232,6 +222,7 @@ def evaluate_command(ctx: Context, corpus: Path, queries: Path, as_json: bool,
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
     report = evaluate(records, questions, embedder, ctx.settings["LANGUAGES"],
+                      ranking_config(ctx.settings, embedder.name),
                       progress=lambda msg: click.echo(msg, err=True), translation=setup)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -267,8 +258,7 @@ def dict_import(ctx: Context, sources: tuple[Path, ...], lexicon_dir: Path | Non
     SOURCES are files or folders; folders are searched for the known file names. Workers pick
     the new lexicons up with the next index they load (run kb index, or restart).
     """
-    from search.dictionaries import read_dictionaries, write_tables
-    from search.lexicon import LexiconError
+    from search import LexiconError, read_dictionaries, write_tables
 
     target = lexicon_dir or Path(ctx.settings["LEXICON_DIR"])
     try:
@@ -289,10 +279,8 @@ def dict_import(ctx: Context, sources: tuple[Path, ...], lexicon_dir: Path | Non
 def dict_lookup(ctx: Context, text: str, lang: str) -> None:
     """Show how a question is translated into English, word by word (with the served index)."""
     from kb.searcher import imported_lexicon, model_for
-    from search.embedder import ModelLoadError
-    from search.index import SearchIndex, UnusableIndexError
-    from search.lexicon import LexiconError
-    from search.query_translation import translator_for
+    from search import (LexiconError, ModelLoadError, SearchIndex, UnusableIndexError,
+                        translator_for)
 
     try:
         index = SearchIndex.load(Path(ctx.settings["INDEX_DIR"]), model_for(ctx.settings).name)

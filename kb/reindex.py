@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kb.db import Database
 from kb.models import PublishedIndex
-from search.index import published_identity
+from search import published_identity
 
 log = logging.getLogger(__name__)
 

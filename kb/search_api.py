@@ -15,6 +15,7 @@ from kb.errors import ServiceUnavailable
 from kb.models import Event
 from kb.security import limiter, search_limit
 from kb.validation import ConfiguredLanguage, MaxChars
+from search import to_json
 
 bp = Blueprint("search", __name__, description="Search the help center")
 
@@ -79,10 +80,8 @@ class Search(MethodView):
         if session_id:
             _record_search(session_id, q, response.lang, response.abstained,
                            [r.id for r in response.results])
-        body = {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
-                "abstained": response.abstained,
-                "results": [r.to_dict() for r in response.results],
-                "index_build": snapshot.build_name, "took_ms": round(response.took_ms, 2)}
+        # The question echoed as the customer typed it; the schema drops what the API does not show.
+        body = {**to_json(response), "query": q, "index_build": snapshot.build_name}
         shared = snapshot.engine.shared_cache is not None
         return body, 200, {"Cache-Status": cache_status(response.cache, shared)}
 

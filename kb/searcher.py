@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search.collection import ArticleSet, load_articles
-from search.document import document_from_article
-from search.embedder import Embedder, SentenceTransformerEmbedder, is_multilingual, load_embedder
-from search.embedding_cache import CachedEmbedder, EmbeddingCache
-from search.engine import RankingConfig, SearchEngine, SharedCache
-from search.index import BuildReport, SearchIndex, UnusableIndexError, publish_index
-from search.lexicon import Lexicon, load_lexicon_dir
-from search.query_translation import translator_for
+from search import (AnswerCache, ArticleSet, BuildReport, CachedEmbedder, Embedder,
+                    EmbeddingCache, Lexicon, RankingConfig, SearchEngine, SearchIndex,
+                    SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
+                    document_from_article, load_articles, load_embedder, load_lexicon_dir,
+                    publish_index, ranking_config_for, translator_for)
 
 # Inside a build: the article files it was made from.
 ARTICLES = "articles"
@@ -55,12 +52,20 @@ def imported_lexicon(settings: Mapping[str, Any]) -> Lexicon:
     return _LEXICONS[key][1]
 
 
+def ranking_config(settings: Mapping[str, Any], model: str) -> RankingConfig:
+    """How answers are ranked with `model`: the same for the service and `kb eval`."""
+    return ranking_config_for(model, settings["SOURCE_LANGUAGE"])
+
+
 def engine_for(index: SearchIndex, embedder: Embedder, settings: Mapping[str, Any],
-               shared_cache: SharedCache | None = None) -> SearchEngine:
-    """An engine over `index` that translates questions with the imported and learned lexicons."""
-    config = RankingConfig(embed_translation=not is_multilingual(embedder.name))
+               shared_cache: SharedCache | None = None) -> AnswerCache:
+    """An engine over `index` that translates questions with the imported and learned lexicons,
+    behind the answer cache."""
     translator = translator_for(index, imported_lexicon(settings))
-    return SearchEngine(index, embedder, settings["LANGUAGES"], config, translator, shared_cache)
+    engine = SearchEngine(index, embedder, settings["LANGUAGES"],
+                          ranking_config(settings, embedder.name), translator,
+                          int(settings["MAX_QUERY_CHARS"]))
+    return AnswerCache(engine, shared_cache)
 
 
 def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> ArticleSet:
@@ -118,7 +123,7 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
     return IndexBuild(articles, report, index)
 
 
-def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> SearchEngine:
+def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> AnswerCache:
     """Load the served index, refusing one built with another model."""
     embedder = model_for(settings)
     index = SearchIndex.load(index_dir or Path(settings["INDEX_DIR"]), embedder.name)

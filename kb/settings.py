@@ -30,7 +30,7 @@ def _parse_bool(value: str) -> bool:
 
 
 def _parse_runtime(value: str) -> str:
-    from search.embedder import RUNTIMES
+    from search import RUNTIMES
 
     runtime = value.strip().lower()
     if runtime not in RUNTIMES:

@@ -11,6 +11,7 @@ from search.article import Article
 from search.collection import ArticleSet
 from search.problem import Problem, Severity
 from search.readability import score_readability, split_sentences
+from search.translation import is_stale
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def check_translations(articles: ArticleSet, source_language: str) -> list[Probl
                     translation, line, "translation-unstamped",
                     "translation does not record which source version it was made from; when it "
                     f"matches the source, run: kb stamp {lang}/{slug}"))
-            elif translation.source_hash != source.content_hash:
+            elif is_stale(translation, source):
                 problems.append(_warn(
                     translation, line, "translation-stale",
                     f"the {language_name(source_language)} source changed since this translation "

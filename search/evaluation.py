@@ -20,10 +20,11 @@ import numpy as np
 
 from search.document import Document, document_from_record
 from search.embedder import Embedder
-from search.engine import RankingConfig, SearchEngine
+from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import QueryTranslator, translator_for
+from search.ranking import RankingConfig, ranking_config_for
 
 
 class EvalDataError(ValueError):
@@ -122,9 +123,10 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
              embedder: Embedder, languages: Sequence[str], config: RankingConfig | None = None,
              progress: Callable[[str], None] | None = None,
              translation: TranslationSetup | None = None) -> EvalReport:
-    """Run every query of the set and score it by the protocol of its kind."""
+    """Run every query of the set and score it by the protocol of its kind, ranked by `config`
+    (by default the model's, as the service ranks)."""
     translation = translation or TranslationSetup()
-    config = config or RankingConfig()
+    config = config or ranking_config_for(embedder.name)
     deflection = _is_deflection(queries)
     by_collection: dict[str, list[Document]] = defaultdict(list)
     for record in corpus:

@@ -9,6 +9,11 @@ from search.article import FENCE, Article
 _SOURCE_HASH_LINE = re.compile(r"^source_hash\s*:.*$")
 
 
+def is_stale(translation: Article, source: Article) -> bool:
+    """True when `translation` was not stamped as made from `source`'s current text."""
+    return translation.source_hash != source.content_hash
+
+
 def stamp_text(text: str, source_hash: str) -> str:
     """Return the file text with `source_hash` set, leaving every other line exactly as written."""
     bom = "\ufeff" if text.startswith("\ufeff") else ""
@@ -31,7 +36,7 @@ def stamp_text(text: str, source_hash: str) -> str:
 
 def stamp_translation(translation: Article, source: Article) -> bool:
     """Mark `translation` as up to date with `source`. Returns False if it already was."""
-    if translation.source_hash == source.content_hash:
+    if not is_stale(translation, source):
         return False
     # Bytes in and out, so the file keeps its own line endings on every platform.
     text = translation.path.read_bytes().decode("utf-8")

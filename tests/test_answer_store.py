@@ -96,7 +96,6 @@ def test_answers_do_not_read_the_documents(documents: list[Document]) -> None:
     engine.warm_up()  # every language's pool, as the master does before forking
     questions = ["I forgot my password", "glömt lösenordet", "вернуть деньги за подписку"]
     expected = [engine.search(q, limit=3, trust_lang=False) for q in questions]
-    engine._cache.clear()
     engine.index.documents[:] = [Untouchable()] * len(documents)
     for question, before in zip(questions, expected):
         after = engine.search(question, limit=3)

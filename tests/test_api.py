@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from kb import create_app
+from kb.cli import main
 from kb.models import Event, Feedback, OutboxItem, Ticket
-from tests.conftest import app_config
+from tests.conftest import SAMPLE_ARTICLES, app_config
 
 TOKEN = {"Authorization": "Bearer s3cret-token"}
 TICKET = {"email": "anna@example.se", "subject": "Kan inte logga in",
@@ -62,6 +65,23 @@ def test_search_answers_in_the_customers_language(client: FlaskClient,
     first = data["results"][0]
     assert set(first) >= {"id", "slug", "lang", "title", "summary", "snippet", "anchor", "score",
                           "fallback"}
+
+
+def test_the_api_and_kb_search_show_an_answer_alike(client: FlaskClient, sample_index: Path,
+                                                   fake_model: str, tmp_path: Path) -> None:
+    question = "jag har glömt mitt lösenord"
+    api = client.get("/api/v1/search", query_string={"q": question}).get_json()
+    shown = CliRunner().invoke(main, ["search", question, "--json"], env={
+        "KB_INSTANCE_PATH": str(tmp_path / "cli"), "KB_INDEX_DIR": str(sample_index),
+        "KB_MODEL": fake_model, "KB_ARTICLES_DIR": str(SAMPLE_ARTICLES)})
+    assert shown.exit_code == 0, shown.output
+    cli = json.loads(shown.output)
+    # One JSON form: the API adds only which build answered, and leaves out why a language
+    # was chosen (a writer's detail).
+    assert set(api) - {"index_build"} == set(cli) - {"lang_reason"}
+    assert [r["id"] for r in cli["results"]] == [r["id"] for r in api["results"]]
+    assert [r["snippet"] for r in cli["results"]] == [r["snippet"] for r in api["results"]]
+    assert set(api["results"][0]) == set(cli["results"][0]) - {"signals"}
 
 
 def test_explicit_lang_wins_and_accept_language_is_a_hint(client: FlaskClient) -> None:

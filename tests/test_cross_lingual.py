@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from kb.cli import main
 from search.document import document_from_record
-from search.engine import AbstainRule, RankingConfig, SearchEngine
+from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import translator_for
+from search.ranking import AbstainRule, RankingConfig
 from tests.fakes import FakeEmbedder
 from tests.test_lexicon import write_dsl, write_wiktionary_text
 
@@ -147,10 +148,9 @@ def test_learned_lexicon_alone_translates_the_help_centers_own_words(index: Sear
 def test_english_and_untranslatable_questions_are_not_translated(
         index: SearchIndex, dictionaries: Lexicon) -> None:
     engine = engine_with(index, dictionaries)
-    positions = index.positions_by_lang["en"]
-    assert engine.translate("print a receipt", "en", positions) is None
-    assert engine.translate("распечатать чек", "ru", positions) is None  # no Russian lexicon
-    translated = engine.translate("skriva ut kvittot", "sv", positions)
+    assert engine.query.translate("print a receipt", "en", True) is None
+    assert engine.query.translate("распечатать чек", "ru", True) is None  # no Russian lexicon
+    translated = engine.query.translate("skriva ut kvittot", "sv", True)
     assert translated is not None and translated.text == "print receipt"
 
 

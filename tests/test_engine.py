@@ -11,11 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import search.engine
+import search.answer_cache
+from search.answer_cache import AnswerCache
 from search.collection import load_articles
+from search.dense_index import DenseIndex, DenseSignals, language_blocks
 from search.document import document_from_article
-from search.engine import AbstainRule, RankingConfig, SearchEngine, language_blocks
+from search.engine import SearchEngine
 from search.index import SearchIndex
+from search.ranking import AbstainRule, RankingConfig, Signals
 from search.query_translation import translator_for
 from search.vector_index import VectorIndex
 from tests.conftest import WriteArticle
@@ -122,14 +125,15 @@ def test_plain_english_is_not_repaired(engine: SearchEngine) -> None:
 
 def test_repeated_queries_come_from_the_cache(engine: SearchEngine) -> None:
     calls = len(engine.embedder.calls)
-    first = engine.search("glömt lösenord")
-    second = engine.search("glömt lösenord")
+    cached = AnswerCache(engine)
+    first = cached.search("glömt lösenord")
+    second = cached.search("glömt lösenord")
     assert [r.id for r in second.results] == [r.id for r in first.results]
     assert second.cache == "local" and first.cache is None
     # The whole answer comes back as it was, scores and snippets included.
     assert replace(second, took_ms=0.0, cache=None) == replace(first, took_ms=0.0)
     assert len(engine.embedder.calls) == calls + 1  # the model ran once
-    engine.search("glömt lösenord", limit=2)
+    cached.search("glömt lösenord", limit=2)
     assert len(engine.embedder.calls) == calls + 2  # another question, another run
 
 
@@ -147,10 +151,10 @@ class DictCache:
 
 
 def _sharing(engine: SearchEngine, shared: DictCache, index: SearchIndex | None = None
-             ) -> SearchEngine:
+             ) -> AnswerCache:
     """Another process's engine: its own model and local cache, the same shared cache."""
-    return SearchEngine(index or engine.index, FakeEmbedder(), engine.languages, engine.config,
-                        shared_cache=shared)
+    return AnswerCache(SearchEngine(index or engine.index, FakeEmbedder(), engine.languages,
+                                    engine.config), shared)
 
 
 def test_a_second_engine_answers_from_the_shared_cache(engine: SearchEngine) -> None:
@@ -183,7 +187,7 @@ def test_another_version_of_the_code_never_reads_older_answers(
     shared = DictCache()
     _sharing(engine, shared).search("refund")
     # A deploy that changes how answers are ranked: same index, same settings, new code.
-    monkeypatch.setattr(search.engine, "code_identity", lambda: "the next release")
+    monkeypatch.setattr(search.answer_cache, "code_identity", lambda: "the next release")
     assert _sharing(engine, shared).search("refund").cache is None
     assert len(shared.entries) == 2
 
@@ -211,24 +215,37 @@ def _every_score(vectors: VectorIndex, query: np.ndarray) -> np.ndarray:
 class ScoreEverythingEngine(SearchEngine):
     """The reference: every document in every language scored, the best chunk found by a loop."""
 
-    def keyword_signals(self, query: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.dense = ScoreEverythingDense(self.index)
+
+    def keyword_signals(self, query: str, candidates: np.ndarray) -> Signals:
         index = self.index
         bm25 = np.zeros(len(index.documents), dtype=np.float32)
         chars = np.zeros(len(index.documents), dtype=np.float32)
         for lang, positions in index.positions_by_lang.items():
             bm25[positions] = index.keyword[lang].bm25(query)
             chars[positions] = index.keyword[lang].chargram(query)
-        return {"bm25": bm25, "chargram": chars}
+        return Signals(bm25=bm25, chargram=chars)
 
-    def dense_signals(self, query_vector: np.ndarray,
-                      langs: object = None) -> dict[str, np.ndarray]:
+
+class ScoreEverythingDense(DenseIndex):
+    """Every vector scored, whatever languages are asked for (its feedback pass too)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        super().__init__(index.article_vectors, index.chunk_vectors, index.chunk_owner,
+                         np.array([d.lang for d in index.documents]))
+        self.index = index
+        self.blocks = None
+
+    def signals(self, query_vector: np.ndarray, langs: object = None) -> DenseSignals:
         index = self.index
         chunk_scores = _every_score(index.chunk_vectors, query_vector)
         best_chunk = np.full(len(index.documents), -1.0, dtype=np.float32)
         for row, owner in enumerate(index.chunk_owner):
             best_chunk[owner] = max(best_chunk[owner], chunk_scores[row])
-        return {"chunk": best_chunk, "article": _every_score(index.article_vectors, query_vector),
-                "chunk_scores": chunk_scores}
+        return DenseSignals(best_chunk, _every_score(index.article_vectors, query_vector),
+                            chunk_scores)
 
 
 SAMPLE_QUESTIONS = [
@@ -254,8 +271,7 @@ def test_scoring_only_the_served_pool_ranks_as_scoring_everything(
     assert not translated or translator is not None
     engine = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
     reference = ScoreEverythingEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
-    reference._blocks = None  # its feedback pass too scores every article
-    assert engine._blocks is not None  # the engine reads only the languages it serves from
+    assert engine.dense.blocks is not None  # the engine reads only the languages it serves from
 
     def answers(search_engine: SearchEngine) -> list[list[tuple[object, ...]]]:
         out = []
@@ -278,10 +294,10 @@ def test_dense_scores_are_read_for_the_languages_asked_only(sample_index: Path) 
     index = SearchIndex.load(sample_index)
     embedder = FakeEmbedder()
     engine = SearchEngine(index, embedder, ("en", "sv", "ru"))
-    dense = engine.dense_signals(embedder.encode_queries(["forgot password"])[0], ["sv"])
-    swedish = engine._doc_langs == "sv"
-    assert (dense["article"][~swedish] == -1).all() and (dense["article"][swedish] > -1).all()
-    assert (dense["chunk"][~swedish] == -1).all() and (dense["chunk"][swedish] > -1).all()
+    dense = engine.dense.signals(embedder.encode_queries(["forgot password"])[0], ["sv"])
+    swedish = np.array([d.lang == "sv" for d in index.documents])
+    assert (dense.article[~swedish] == -1).all() and (dense.article[swedish] > -1).all()
+    assert (dense.chunk[~swedish] == -1).all() and (dense.chunk[swedish] > -1).all()
 
 
 def test_language_blocks_only_for_articles_that_sit_together() -> None:
