@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
-from flask_smorest import Api
-from sqlalchemy.orm import configure_mappers
-
-from kb.db import Database
-from kb.errors import register_error_handlers
-from kb.live_index import LiveIndex
-from kb.outbox import BackgroundSender
-from kb.reindex import Reindex, ReplicaFollower
-from kb.security import init_security
-from kb.settings import load_settings
-from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
+if TYPE_CHECKING:
+    from flask import Flask
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the instance config file, then KB_* variables, then tests."""
+    # Imported here rather than above: the `kb` command imports this package, and `kb check`
+    # or `kb --help` must not wait for Flask, SQLAlchemy and the model stack.
+    import logging
+    from pathlib import Path
+
+    from flask import Flask, jsonify
+    from flask.typing import ResponseReturnValue
+    from flask_smorest import Api
+    from sqlalchemy.orm import configure_mappers
+
+    from kb.db import Database
+    from kb.errors import register_error_handlers
+    from kb.live_index import LiveIndex
+    from kb.outbox import BackgroundSender
+    from kb.reindex import Reindex, ReplicaFollower
+    from kb.security import init_security
+    from kb.settings import load_settings
+    from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
+
     settings = load_settings(overrides=test_config)
     instance_path = Path(settings["INSTANCE_PATH"]).resolve()
     app = Flask(__name__, instance_path=str(instance_path))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,9 @@ class Context:
                                 "ru": s["READABILITY_MIN_FLESCH_RU"]},
         )
 
+
+# How often `kb index` says how far it got when its output is not a terminal.
+PROGRESS_SECONDS = 10.0
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 ARTICLES_DIR = click.argument("articles_dir", required=False,
@@ -120,6 +126,17 @@ def stamp(ctx: Context, targets: tuple[str, ...], articles_dir: Path | None,
         click.echo(f"{'stamped' if changed else 'already current'} {translation.id}")
 
 
+class _EchoHandler(logging.Handler):
+    """Shows a library's log messages to the person running the command."""
+
+    def __init__(self, echo: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.echo = echo
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.echo(record.getMessage())
+
+
 def _fail_on(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -135,23 +152,42 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
     from search import ModelLoadError, UnusableIndexError
 
     bar: Any = None
+    started = last_said = time.monotonic()
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total < 512:
+        nonlocal bar, last_said
+        if sys.stderr.isatty():
+            if bar is None:
+                bar = click.progressbar(length=total, label="embedding", file=sys.stderr,
+                                        show_eta=True, show_pos=True)
+                bar.__enter__()
+            bar.update(done - bar.pos)
             return
-        if bar is None:
-            bar = click.progressbar(length=total, label="embedding", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
+        # A log (CI, a pipe) gets a line now and then instead of a bar.
+        now = time.monotonic()
+        if done == total or now - last_said >= PROGRESS_SECONDS:
+            last_said = now
+            say(f"embedded {done}/{total} texts in {now - started:.0f} s")
 
+    # The model's one-time export to ONNX is announced by the library's log.
+    library_log = logging.getLogger("search")
+    export_notice, level = _EchoHandler(say), library_log.level
+    library_log.addHandler(export_notice)
+    library_log.setLevel(logging.INFO)
     try:
+        say(f"loading the model {ctx.settings['MODEL']}")
         # Embed on every core: this command serves no one while it runs.
         model_for(ctx.settings).document_threads = os.cpu_count() or 1
-        build = build_and_publish(ctx.settings, ctx.articles_dir(articles_dir), index_dir, progress)
+        build = build_and_publish(ctx.settings, ctx.articles_dir(articles_dir), index_dir,
+                                  progress, say)
     except (ModelLoadError, UnusableIndexError, OSError) as exc:
         raise _fail_on(exc) from None
     finally:
+        library_log.removeHandler(export_notice)
+        library_log.setLevel(level)
         if bar is not None:
             bar.__exit__(None, None, None)
     report = build.report

@@ -99,8 +99,10 @@ class IndexBuild:
 
 def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
                       index_dir: Path | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> IndexBuild:
-    """Index the published articles and atomically replace the served index."""
+                      progress: Callable[[int, int], None] | None = None,
+                      say: Callable[[str], None] = lambda message: None) -> IndexBuild:
+    """Index the published articles and atomically replace the served index; `progress` hears
+    how many texts are embedded so far, `say` each step."""
     started = time.perf_counter()
     articles = load_articles_for(settings, root)
     documents = [document_from_article(a) for a in articles.published()]
@@ -110,7 +112,11 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
             f"no published articles in {articles.root}; nothing was published and the current "
             "index keeps serving (check KB_ARTICLES_DIR, then run kb check)")
     embedder = embedder_for(settings)
+    chunks = sum(len(d.chunks) for d in documents)
+    say(f"embedding {len(documents) + chunks} texts ({len(documents)} articles, {chunks} "
+        f"sections) with {embedder.name}; texts embedded before come from the cache")
     index = SearchIndex.build(documents, embedder, int(settings["HNSW_THRESHOLD"]), progress)
+    say("publishing the new index")
     # The build carries the article files it was made from, so the articles API of every host
     # serving it shows what search finds, whatever the host's own articles folder holds.
     target = publish_index(index, index_dir or Path(settings["INDEX_DIR"]),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
+
+from kb.cli import main
 
 from search.collection import load_articles
 from search.document import Document, document_from_article
@@ -15,7 +19,7 @@ from search.embedding_cache import CachedEmbedder, EmbeddingCache
 from search.index import (MANIFEST, IndexMismatchError, SearchIndex, UnusableIndexError,
                           publish_index)
 from search.vector_index import FLAT, HNSW, VectorIndex
-from tests.conftest import WriteArticle
+from tests.conftest import SAMPLE_ARTICLES, WriteArticle
 from tests.fakes import FakeEmbedder
 
 
@@ -145,3 +149,18 @@ def test_flat_scores_are_what_a_faiss_search_returns() -> None:
         expected = np.empty(len(index), dtype=np.float32)
         expected[ids] = found
         assert np.array_equal(index.scores(query), expected)
+
+
+def test_kb_index_says_what_it_embeds_and_shows_progress(
+        runner: CliRunner, fake_model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_MODEL", fake_model)
+    monkeypatch.setenv("KB_ARTICLES_DIR", str(SAMPLE_ARTICLES))
+    result = runner.invoke(main, ["index"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"loading the model {fake_model}"
+    documents = SearchIndex.load(Path(os.environ["KB_INSTANCE_PATH"]) / "index").documents
+    texts = len(documents) + sum(len(d.chunks) for d in documents)
+    assert lines[1].startswith(f"embedding {texts} texts ({len(documents)} articles")
+    assert f"embedded {texts}/{texts} texts in " in result.output  # progress, in a log too
+    assert "publishing the new index" in result.output

@@ -71,9 +71,10 @@ def test_a_damaged_export_is_made_again(tmp_path: Path, export_dir: Path,
                                         caplog: pytest.LogCaptureFixture) -> None:
     name = onnx_embedder._onnx.path.name
     (tmp_path / name).write_bytes(b"half of a model")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         embedder = SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx", export_dir=tmp_path)
     assert "exporting it again" in caplog.text
+    assert "exporting the model to ONNX" in caplog.text  # `kb index` shows it while it waits
     assert embedder.runtime == "onnx"
     assert (tmp_path / name).read_bytes() == (export_dir / name).read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no partial file left behind
