@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import abort, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from kb.errors import ServiceUnavailable
-from kb.validation import ConfiguredLanguage
+from kb.services import services
+from kb.validation import ApiBlueprint, ConfiguredLanguage
 from search import Article, ArticleSet, fallback_order, is_stale
 
-bp = Blueprint("articles", __name__, description="Read help articles")
+bp = ApiBlueprint("articles", __name__, description="Read help articles")
 
 
 class ArticleArgs(Schema):
@@ -49,9 +49,9 @@ class ArticleSchema(ArticleSummarySchema):
 
 
 def _articles() -> ArticleSet:
-    snapshot = current_app.extensions["kb_live_index"].current()
+    snapshot = services().live_index.current()
     if snapshot is None:
-        raise ServiceUnavailable(current_app.extensions["kb_live_index"].public_error)
+        raise ServiceUnavailable(services().live_index.public_error)
     return snapshot.articles
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from kb.settings import load_settings
+from kb.settings import SettingsError, load_settings
 from search import (ArticleSet, CheckRules, Severity, check_articles, load_articles,
                     stamp_translation)
 
@@ -23,7 +23,10 @@ class Context:
     """Settings loaded once per command run."""
 
     def __init__(self) -> None:
-        self.settings: dict[str, Any] = load_settings()
+        try:
+            self.settings: dict[str, Any] = load_settings()
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
 
     def articles_dir(self, given: Path | None) -> Path:
         return given if given is not None else Path(self.settings["ARTICLES_DIR"])

@@ -42,7 +42,7 @@ class LiveIndex:
     def __init__(self, settings: Mapping[str, Any]):
         self.settings = settings
         self.link = Path(settings["INDEX_DIR"])
-        self.check_seconds = float(settings["RELOAD_CHECK_SECONDS"])
+        self.check_seconds = settings["RELOAD_CHECK_SECONDS"]
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._loading = False
@@ -55,7 +55,7 @@ class LiveIndex:
 
             self.shared_cache = RedisSearchCache(settings["SEARCH_CACHE_URL"],
                                                  settings["REDIS_KEY_PREFIX"],
-                                                 int(settings["SEARCH_CACHE_SECONDS"]))
+                                                 settings["SEARCH_CACHE_SECONDS"])
 
     @property
     def public_error(self) -> str:

@@ -148,7 +148,7 @@ class ReplicaFollower:
         self.database = database
         self.reindex = reindex
         self.link = Path(settings["INDEX_DIR"])
-        self.interval = max(float(settings["RELOAD_CHECK_SECONDS"]), FOLLOW_MIN_SECONDS)
+        self.interval = max(settings["RELOAD_CHECK_SECONDS"], FOLLOW_MIN_SECONDS)
         self._lock = threading.Lock()
         self._checking = False
         self._last = 0.0

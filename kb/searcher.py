@@ -24,10 +24,10 @@ _LEXICONS: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], Lexicon]] = 
 
 def model_for(settings: Mapping[str, Any]) -> SentenceTransformerEmbedder:
     """The configured model, loaded once per process; enough for answering queries."""
-    model = str(settings["MODEL"])
+    model = settings["MODEL"]
     if model not in _EMBEDDERS:
-        _EMBEDDERS[model] = load_embedder(model, fallback=bool(settings["MODEL_FALLBACK"]),
-                                          runtime=str(settings["MODEL_RUNTIME"]),
+        _EMBEDDERS[model] = load_embedder(model, fallback=settings["MODEL_FALLBACK"],
+                                          runtime=settings["MODEL_RUNTIME"],
                                           export_dir=Path(settings["CACHE_DIR"]) / "onnx")
     return _EMBEDDERS[model]
 
@@ -64,7 +64,7 @@ def engine_for(index: SearchIndex, embedder: Embedder, settings: Mapping[str, An
     translator = translator_for(index, imported_lexicon(settings))
     engine = SearchEngine(index, embedder, settings["LANGUAGES"],
                           ranking_config(settings, embedder.name), translator,
-                          int(settings["MAX_QUERY_CHARS"]))
+                          settings["MAX_QUERY_CHARS"])
     return AnswerCache(engine, shared_cache)
 
 
@@ -115,7 +115,7 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
     chunks = sum(len(d.chunks) for d in documents)
     say(f"embedding {len(documents) + chunks} texts ({len(documents)} articles, {chunks} "
         f"sections) with {embedder.name}; texts embedded before come from the cache")
-    index = SearchIndex.build(documents, embedder, int(settings["HNSW_THRESHOLD"]), progress)
+    index = SearchIndex.build(documents, embedder, settings["HNSW_THRESHOLD"], progress)
     say("publishing the new index")
     # The build carries the article files it was made from, so the articles API of every host
     # serving it shows what search finds, whatever the host's own articles folder holds.

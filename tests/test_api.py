@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from kb import create_app
 from kb.cli import main
 from kb.models import Event, Feedback, OutboxItem, Ticket
+from kb.services import services
 from tests.conftest import SAMPLE_ARTICLES, app_config
 
 TOKEN = {"Authorization": "Bearer s3cret-token"}
@@ -28,7 +29,7 @@ TICKET = {"email": "anna@example.se", "subject": "Kan inte logga in",
 def app(tmp_path: Path, database_url: str, sample_index: Path, fake_model: str) -> Flask:
     app = create_app(app_config(tmp_path, database_url, sample_index, fake_model))
     yield app
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def assert_error(response, status: int, code: str | None = None) -> dict:  # typ
 
 
 def count(app: Flask, model: type) -> int:
-    with app.extensions["kb_db"].session() as session:
+    with services(app).database.session() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
@@ -145,7 +146,7 @@ def test_draft_articles_are_never_served(tmp_path: Path, database_url: str, fake
     assert [a["slug"] for a in client.get("/api/v1/articles?lang=en").get_json()] == ["public"]
     results = client.get("/api/v1/search?q=secret+plan").get_json()["results"]
     assert all(r["slug"] != "secret" for r in results)
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 # --- feedback and events ---------------------------------------------------------------------
@@ -181,7 +182,7 @@ def test_ticket_is_stored_with_its_suggestions_before_201(app: Flask, client: Fl
     assert response.status_code == 201
     data = response.get_json()
     assert data["reply_within_hours"] == 24
-    with app.extensions["kb_db"].session() as session:
+    with services(app).database.session() as session:
         ticket = session.get(Ticket, data["id"])
         assert ticket is not None and ticket.message == TICKET["message"]
         assert ticket.suggestions_shown == TICKET["suggestions_shown"]
@@ -227,7 +228,7 @@ def test_health_reports_model_index_and_database(client: FlaskClient) -> None:
 
 def test_health_is_503_when_the_database_is_down(app: Flask, client: FlaskClient,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app.extensions["kb_db"], "reachable", lambda: False)
+    monkeypatch.setattr(services(app).database, "reachable", lambda: False)
     error = assert_error(client.get("/api/v1/health"), 503, "unhealthy")
     assert error["details"]["database"] == "unreachable"
 
@@ -246,7 +247,7 @@ def test_admin_is_off_without_a_configured_token(tmp_path: Path, database_url: s
     app = create_app(app_config(tmp_path, database_url, sample_index, fake_model, ADMIN_TOKEN=""))
     assert_error(app.test_client().get("/api/v1/admin/tickets",
                                        headers={"Authorization": "Bearer "}), 404)
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_admin_lists_tickets_with_delivery_state(client: FlaskClient) -> None:
@@ -285,7 +286,7 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, database_url: s
     assert int(limited.headers["Retry-After"]) > 0
     assert client.post("/api/v1/events", json={"type": "search"}).status_code == 201
     assert_error(client.post("/api/v1/events", json={"type": "search"}), 429)
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_every_endpoint_answers_errors_in_one_shape(app: Flask, client: FlaskClient) -> None:
@@ -325,7 +326,7 @@ def test_ticket_while_the_database_is_down_is_503_and_search_still_works(
         raise OperationalError("INSERT", {}, Exception("connection refused"))
         yield
 
-    monkeypatch.setattr(app.extensions["kb_db"], "session", broken_session)
+    monkeypatch.setattr(services(app).database, "session", broken_session)
     error = assert_error(client.post("/api/v1/tickets", json=TICKET), 503, "database_unavailable")
     assert error["details"] == {"retry": True}
     assert client.get("/api/v1/search?q=refund").status_code == 200

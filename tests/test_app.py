@@ -7,6 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kb import create_app
+from kb.services import services
 from tests.conftest import app_config
 
 
@@ -43,3 +44,16 @@ def test_unexpected_error_is_json_without_a_stack_trace(app: Flask) -> None:
     assert response.status_code == 500
     assert "secret internals" not in response.get_data(as_text=True)
     assert response.get_json()["error"]["code"] == "internal_server_error"
+
+
+def test_services_are_built_once_and_can_be_given(app: Flask, tmp_path: Path,
+                                                   sample_index: Path, fake_model: str) -> None:
+    built = services(app)
+    assert built.live_index.current() is not None and built.database.reachable()
+    # Another app over the same services: nothing is built again, every view uses them.
+    again = create_app(app_config(tmp_path / "other", "sqlite:///unused.sqlite3", sample_index,
+                                  fake_model), ready=built)
+    assert services(again) is built
+    assert not (tmp_path / "other" / "instance" / "kb.sqlite3").exists()
+    health = again.test_client().get("/api/v1/health").get_json()
+    assert health["index_build"] == built.live_index.current().build_name

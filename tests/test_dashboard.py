@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from kb import create_app
+from kb.services import services
 from tests.conftest import app_config
 from tests.test_report import seed
 
@@ -15,9 +16,9 @@ from tests.test_report import seed
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, sample_index: Path, fake_model: str) -> Flask:
     app = create_app(app_config(tmp_path, database_url, sample_index, fake_model))
-    seed(app.extensions["kb_db"])
+    seed(services(app).database)
     yield app
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_login_then_dashboard_tables(app: Flask) -> None:
@@ -54,4 +55,4 @@ def test_dashboard_is_off_without_a_token(tmp_path: Path, sample_index: Path,
     app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}", sample_index,
                                 fake_model, ADMIN_TOKEN=""))
     assert app.test_client().get("/admin/dashboard").status_code == 404
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()

@@ -10,6 +10,7 @@ from flask import Flask
 
 from kb import create_app
 from kb.searcher import build_and_publish
+from kb.services import services
 from kb.settings import load_settings
 from tests.conftest import SAMPLE_ARTICLES, app_config
 
@@ -65,7 +66,7 @@ def test_index_swap_while_serving(tmp_path: Path, fake_model: str) -> None:
     found = client.get("/api/v1/search?q=gizmo").get_json()["results"]
     assert found[0]["slug"] == "brand-new"
     assert client.get("/api/v1/articles/brand-new").status_code == 200
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_broken_new_index_keeps_the_last_good_one(tmp_path: Path, fake_model: str,
@@ -85,7 +86,7 @@ def test_broken_new_index_keeps_the_last_good_one(tmp_path: Path, fake_model: st
     link.symlink_to(broken)
     for _ in range(20):
         assert client.get("/api/v1/search?q=refund").status_code == 200
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_missing_index_answers_503_in_the_error_shape(tmp_path: Path, fake_model: str) -> None:
@@ -94,7 +95,7 @@ def test_missing_index_answers_503_in_the_error_shape(tmp_path: Path, fake_model
     response = app.test_client().get("/api/v1/search?q=refund")
     assert response.status_code == 503
     assert "kb index" in response.get_json()["error"]["message"]
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_corrupt_published_index_at_start_serves_the_last_good_build(
@@ -110,7 +111,7 @@ def test_corrupt_published_index_at_start_serves_the_last_good_build(
     client = app.test_client()
     assert client.get("/api/v1/health").status_code == 200
     assert client.get("/api/v1/search?q=refund").get_json()["results"]
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_loading_an_index_prepares_the_language_detector(tmp_path: Path, fake_model: str,
@@ -123,7 +124,7 @@ def test_loading_an_index_prepares_the_language_detector(tmp_path: Path, fake_mo
     app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", sample_index,
                                 fake_model))
     assert _detector.cache_info().currsize == 1
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_missing_published_build_at_start_serves_the_last_good_build(
@@ -139,7 +140,7 @@ def test_missing_published_build_at_start_serves_the_last_good_build(
     assert client.get("/api/v1/search?q=refund").get_json()["index_build"] == good.name
     assert any("SERVING AN EARLIER INDEX" in r.message and "points at nothing" in r.message
                for r in caplog.records)
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_articles_api_serves_the_articles_the_build_was_made_from(tmp_path: Path,
@@ -153,13 +154,13 @@ def test_articles_api_serves_the_articles_the_build_was_made_from(tmp_path: Path
     source.write_text(source.read_text(encoding="utf-8").replace(before["title"], "Half-edited"),
                       encoding="utf-8")
     (articles / "en" / "reset-password.md").unlink()
-    app.extensions["kb_live_index"].load_now()
+    services(app).live_index.load_now()
     assert client.get("/api/v1/articles/cancel-and-refund?lang=en").get_json() == before
     assert client.get("/api/v1/articles/reset-password?lang=en").get_json()["lang"] == "en"
     # Once indexed, the edit is live in search and in the articles API alike.
     build_and_publish(settings)
-    app.extensions["kb_live_index"].load_now()
+    services(app).live_index.load_now()
     assert client.get("/api/v1/articles/cancel-and-refund?lang=en").get_json()["title"] == \
         "Half-edited"
     assert client.get("/api/v1/articles/reset-password?lang=en").get_json()["lang"] != "en"
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()

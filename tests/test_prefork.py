@@ -13,6 +13,7 @@ from gunicorn.config import Config
 import kb.prefork
 from kb import create_app
 from kb.prefork import SharedPagesLogger, warm_up_requests
+from kb.services import services
 from tests.conftest import app_config
 
 
@@ -20,7 +21,7 @@ def test_warm_up_runs_a_search_in_every_language_through_the_stack(
         tmp_path: Path, sample_index: Path, fake_model: str) -> None:
     app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'kb.sqlite3'}", sample_index,
                                 fake_model))
-    engine = app.extensions["kb_live_index"].current().engine
+    engine = services(app).live_index.current().engine
     before = len(engine._cache)
     warm_up_requests(app)
     # Each language's search reached the engine (and is remembered, as any answer is).

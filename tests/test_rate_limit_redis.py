@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 from kb import create_app
+from kb.services import services
 from tests.conftest import REDIS_URL, _redis_or_skip, app_config
 
 
@@ -21,4 +22,4 @@ def test_two_workers_share_one_limit(tmp_path: Path, sample_index: Path, fake_mo
     codes += [second.get("/api/v1/search?q=refund").status_code for _ in range(2)]
     assert codes == [200, 200, 200, 429]
     for app in apps:
-        app.extensions["kb_db"].dispose()
+        services(app).database.dispose()

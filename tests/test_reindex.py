@@ -16,6 +16,7 @@ from flask import Flask
 
 from kb import create_app
 from kb.searcher import build_and_publish
+from kb.services import services
 from kb.settings import load_settings
 from tests.conftest import app_config, write_small_help_center
 
@@ -74,15 +75,15 @@ def test_a_reindex_on_one_host_is_followed_by_the_other(
         write_small_help_center(tmp_path / host / "articles", refund_title=NEW_TITLE)
     state = _reindex(first)
     assert state["replicas_told"] is True and state["identity"] != before
-    follower = second.extensions["kb_replica_follower"]
+    follower = services(second).follower
     assert follower.check() == "rebuilt"
     assert follower.check() == "up to date"  # acted on once
     assert _serves(second, state["identity"])
     found = second.test_client().get("/api/v1/search?q=refund").get_json()["results"]
     assert found[0]["title"] == NEW_TITLE
-    assert first.extensions["kb_replica_follower"].check() == "up to date"  # it built it
+    assert services(first).follower.check() == "up to date"  # it built it
     for app in (first, second):
-        app.extensions["kb_db"].dispose()
+        services(app).database.dispose()
 
 
 def test_hosts_sharing_one_index_folder_do_not_rebuild(
@@ -92,11 +93,11 @@ def test_hosts_sharing_one_index_folder_do_not_rebuild(
     second = _host(tmp_path / "b", database_file, fake_model, index_dir=shared_index)
     write_small_help_center(tmp_path / "a" / "articles", refund_title=NEW_TITLE)
     state = _reindex(first)
-    assert second.extensions["kb_replica_follower"].check() == "already serving it"
+    assert services(second).follower.check() == "already serving it"
     assert _serves(second, state["identity"])
     assert not (tmp_path / "b" / "cache").exists()  # nothing was embedded on the second host
     for app in (first, second):
-        app.extensions["kb_db"].dispose()
+        services(app).database.dispose()
 
 
 def test_a_host_with_other_articles_rebuilds_once_and_says_so(
@@ -106,13 +107,13 @@ def test_a_host_with_other_articles_rebuilds_once_and_says_so(
     second = _host(tmp_path / "b", database_file, fake_model)
     write_small_help_center(tmp_path / "a" / "articles", refund_title=NEW_TITLE)  # not on b
     _reindex(first)
-    follower = second.extensions["kb_replica_follower"]
+    follower = services(second).follower
     with caplog.at_level(logging.ERROR, logger="kb.reindex"):
         assert follower.check() == "rebuilt, still different"
     assert any("same articles and model" in r.message for r in caplog.records)
     assert follower.check() == "up to date"  # no rebuild on every check
     for app in (first, second):
-        app.extensions["kb_db"].dispose()
+        services(app).database.dispose()
 
 
 def test_a_new_host_starts_from_its_own_build(
@@ -122,8 +123,8 @@ def test_a_new_host_starts_from_its_own_build(
     state = _reindex(first)
     # Deployed later, from its own (here: older) articles: earlier reindexes are history.
     later = _host(tmp_path / "c", database_file, fake_model)
-    assert later.extensions["kb_replica_follower"].check() == "up to date"
+    assert services(later).follower.check() == "up to date"
     health = later.test_client().get("/api/v1/health").get_json()
     assert health["index_identity"] != state["identity"]
     for app in (first, later):
-        app.extensions["kb_db"].dispose()
+        services(app).database.dispose()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kb import create_app
+from kb.services import services
 from tests.conftest import app_config
 
 
@@ -36,7 +37,7 @@ def test_search_works_while_the_shared_cache_is_down(
     assert responses[2].headers["Cache-Status"] == "kb-worker; hit"
     warnings = [r for r in caplog.records if "shared search cache unreachable" in r.message]
     assert len(warnings) == 1  # said once, not on every request
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 def test_without_a_shared_cache_only_the_worker_cache_is_named(
@@ -46,4 +47,4 @@ def test_without_a_shared_cache_only_the_worker_cache_is_named(
     client = app.test_client()
     statuses = [client.get("/api/v1/search?q=refund").headers["Cache-Status"] for _ in range(2)]
     assert statuses == ["kb-worker; fwd=uri-miss", "kb-worker; hit"]
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()

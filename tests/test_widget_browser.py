@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from kb import create_app
 from kb.models import Event, Feedback, Ticket
+from kb.services import services
 from tests.conftest import REPO, SAMPLE_ARTICLES, app_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}", app
     http.shutdown()
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def rows(app, model, *where):  # type: ignore[no-untyped-def]
-    with app.extensions["kb_db"].session() as session:
+    with services(app).database.session() as session:
         return list(session.scalars(select(model).where(*where)))
 
 
@@ -199,7 +200,7 @@ def test_database_outage_keeps_the_draft_and_sends_it_later(  # type: ignore[no-
 
     page.clock.install()  # the widget retries after 30 s; the test moves the clock instead
     page.goto(f"{url}/demo/en")
-    monkeypatch.setattr(app.extensions["kb_db"], "session", database_down)
+    monkeypatch.setattr(services(app).database, "session", database_down)
     page.locator("#kb-email").fill("outage@example.com")
     page.locator("#kb-subject").fill("Database down")
     page.locator("#kb-message").fill("My invoice is wrong")
@@ -302,10 +303,10 @@ def test_dashboard_renders_charts_after_login(page, server) -> None:
 
     url, app = server
     # Sessions the widget recorded earlier in this module (real browser use) are counted.
-    with app.extensions["kb_db"].session() as session:
+    with services(app).database.session() as session:
         widget_sessions = sum(row.sessions for row in funnel(session))
     assert widget_sessions >= 5
-    seed(app.extensions["kb_db"])
+    seed(services(app).database)
     page.goto(f"{url}/admin/dashboard")
     page.locator("#token").fill("s3cret-token")
     page.get_by_role("button", name="Sign in").click()

@@ -18,6 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from kb import create_app
+from kb.services import services
 from tests.conftest import app_config
 from tests.test_widget_browser import CHROMIUM_ARGS, ask, browser  # noqa: F401 - fixture
 
@@ -105,7 +106,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}", app
     http.shutdown()
-    app.extensions["kb_db"].dispose()
+    services(app).database.dispose()
 
 
 @pytest.fixture
