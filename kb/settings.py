@@ -2,7 +2,7 @@
 
 Values come from the defaults here, then the instance config file (`instance/kb.cfg`, Python syntax,
 `LANGUAGES = ["en", "sv"]`), then `KB_*` environment variables (`KB_LANGUAGES=en,sv`).
-The README's settings table is checked against this list by a test.
+The settings table in docs/settings.md is checked against this list by a test.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from search.translation import is_stale
 
 @dataclass(frozen=True)
 class CheckRules:
-    """The thresholds writers can tune; see the settings table in the README."""
+    """The thresholds writers can tune; see docs/settings.md."""
 
     source_language: str = "en"
     summary_max_chars: int = 200
