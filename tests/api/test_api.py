@@ -26,18 +26,6 @@ TICKET = {"email": "anna@example.se", "subject": "Kan inte logga in",
           "suggestions_opened": ["sv/reset-password"]}
 
 
-@pytest.fixture
-def app(tmp_path: Path, database_url: str, sample_index: Path, fake_model: str) -> Flask:
-    app = create_app(app_config(tmp_path, database_url, sample_index, fake_model))
-    yield app
-    services(app).database.dispose()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def assert_error(response, status: int, code: str | None = None) -> dict:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.is_json

@@ -13,13 +13,9 @@ from tests.support.app import app_config
 
 @pytest.fixture
 def app(tmp_path: Path, sample_index: Path, fake_model: str) -> Flask:
+    """The app on SQLite: what the factory does is the same on any database."""
     return create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'kb.sqlite3'}", sample_index,
                                  fake_model))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_root_points_to_the_api(client: FlaskClient) -> None:

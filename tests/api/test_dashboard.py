@@ -14,11 +14,10 @@ from tests.support.report_data import seed
 
 
 @pytest.fixture
-def app(tmp_path: Path, database_url: str, sample_index: Path, fake_model: str) -> Flask:
-    app = create_app(app_config(tmp_path, database_url, sample_index, fake_model))
+def app(app: Flask) -> Flask:
+    """The app over a database seeded with a known story."""
     seed(services(app).database)
-    yield app
-    services(app).database.dispose()
+    return app
 
 
 def test_login_then_dashboard_tables(app: Flask) -> None:

@@ -5,42 +5,24 @@ Screenshots go to `test-output/` so a person can look at each language.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from kb import create_app
 from kb.models import Event, Feedback, Ticket
 from kb.services import services
-from tests.support.app import app_config
 from tests.support.articles import SAMPLE_ARTICLES
-from tests.support.browser import OUTPUT, ask
+from tests.support.browser import OUTPUT, ask, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
     """The app with the real offline model and the sample help center, on a loopback port."""
-    from kb.searcher import build_and_publish
-    from kb.settings import load_settings
-    from search.embedder import OFFLINE_MODEL
-
-    tmp = tmp_path_factory.mktemp("widget")
-    settings = load_settings(environ={}, overrides={
-        "INSTANCE_PATH": str(tmp / "instance"), "ARTICLES_DIR": str(SAMPLE_ARTICLES)})
-    build_and_publish(settings)
-    app = create_app(app_config(tmp, f"sqlite:///{tmp / 'kb.sqlite3'}", Path(settings["INDEX_DIR"]),
-                                OFFLINE_MODEL, CACHE_DIR=settings["CACHE_DIR"]))
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
-    services(app).database.dispose()
+    with served_app(tmp_path_factory.mktemp("widget"), SAMPLE_ARTICLES) as served:
+        yield served
 
 
 @pytest.fixture

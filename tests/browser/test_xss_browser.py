@@ -10,17 +10,11 @@ itself, not the policy that would hide a mistake on a strict page.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from kb import create_app
-from kb.services import services
-from tests.support.app import app_config
-from tests.support.browser import ask
+from tests.support.browser import ask, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -84,10 +78,6 @@ DANGEROUS = """root => Array.from(root.querySelectorAll('*')).flatMap(el => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
     """The app with one hostile article, on a loopback port."""
-    from kb.searcher import build_and_publish
-    from kb.settings import load_settings
-    from search.embedder import OFFLINE_MODEL
-
     tmp = tmp_path_factory.mktemp("xss")
     articles = tmp / "articles"
     for lang in ("en", "sv", "ru"):
@@ -95,22 +85,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
     (articles / "en" / "reset-password.md").write_text(
         f"---\ntitle: {json.dumps(TITLE)}\nsummary: {json.dumps(SUMMARY)}\n---\n\n{BODY}",
         encoding="utf-8")
-    settings = load_settings(environ={}, overrides={
-        "INSTANCE_PATH": str(tmp / "instance"), "ARTICLES_DIR": str(articles)})
-    build_and_publish(settings)
-    app = create_app(app_config(tmp, f"sqlite:///{tmp / 'kb.sqlite3'}", Path(settings["INDEX_DIR"]),
-                                OFFLINE_MODEL, ARTICLES_DIR=str(articles),
-                                CACHE_DIR=settings["CACHE_DIR"]))
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
-    services(app).database.dispose()
+    with served_app(tmp, articles) as served:
+        yield served
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
+def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(bypass_csp=True, viewport={"width": 900, "height": 1000},
                                   locale="en-US")
     page = context.new_page()
