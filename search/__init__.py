@@ -31,8 +31,8 @@ _EXPORTS = {
     "CheckRules": "search.check",
     "check_articles": "search.check",
     "Severity": "search.problem",
-    "is_stale": "search.translation",
-    "stamp_translation": "search.translation",
+    "is_stale": "search.stamp",
+    "stamp_translation": "search.stamp",
     "fallback_order": "search.language",
     "Document": "search.document",
     "document_from_article": "search.document",
@@ -103,4 +103,4 @@ if TYPE_CHECKING:
     from search.problem import Severity
     from search.query_translation import QueryTranslator, translator_for
     from search.ranking import RankingConfig, ranking_config_for
-    from search.translation import is_stale, stamp_translation
+    from search.stamp import is_stale, stamp_translation

@@ -11,7 +11,7 @@ from search.article import Article
 from search.collection import ArticleSet
 from search.problem import Problem, Severity
 from search.readability import score_readability, split_sentences
-from search.translation import is_stale
+from search.stamp import is_stale
 
 
 @dataclass(frozen=True)
