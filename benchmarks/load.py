@@ -1,4 +1,4 @@
-"""Load benchmark: the service under gunicorn, as the README deploys it, driven by wrk on loopback.
+"""Load benchmark: the service under gunicorn, as docs/operations.md deploys it, driven by wrk on loopback.
 
 Run: .venv/bin/python benchmarks/load.py [--articles 1000] [--duration 15] [--workdir DIR]
 Needs wrk (Debian: apt-get install wrk). Writes load.json and load.md to --output (default:

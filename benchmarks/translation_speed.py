@@ -24,11 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb.searcher import embedder_for, imported_lexicon, model_for  # noqa: E402
+from kb.searcher import embedder_for, imported_lexicon, model_for, ranking_config  # noqa: E402
 from kb.settings import load_settings  # noqa: E402
 from search.document import document_from_record  # noqa: E402
-from search.embedder import is_multilingual  # noqa: E402
-from search.engine import RankingConfig, SearchEngine  # noqa: E402
+from search.engine import SearchEngine  # noqa: E402
 from search.evaluation import read_jsonl  # noqa: E402
 from search.index import SearchIndex  # noqa: E402
 from search.query_translation import translator_for  # noqa: E402
@@ -68,7 +67,7 @@ def main() -> None:
     index = SearchIndex.build(documents, embedder_for(settings))
     model = model_for(settings)
     translator = translator_for(index, imported_lexicon(settings))
-    config = RankingConfig(embed_translation=not is_multilingual(model.name))
+    config = ranking_config(settings, model.name)
     languages = settings["LANGUAGES"]
     timings: dict[str, list[float]] = {"without": [], "with": []}
     translate_ms: list[float] = []

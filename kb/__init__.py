@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
-from flask_smorest import Api
-from sqlalchemy.orm import configure_mappers
+if TYPE_CHECKING:
+    from flask import Flask
 
-from kb.db import Database
-from kb.errors import register_error_handlers
-from kb.live_index import LiveIndex
-from kb.outbox import BackgroundSender
-from kb.reindex import Reindex, ReplicaFollower
-from kb.security import init_security
-from kb.settings import load_settings
-from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
+    from kb.services import Services
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then the instance config file, then KB_* variables, then tests."""
+def create_app(test_config: dict[str, Any] | None = None,
+               ready: Services | None = None) -> Flask:
+    """Build the app: defaults, then the instance config file, then KB_* variables, then tests;
+    with its services built from those settings unless `ready` ones are given."""
+    # Imported here rather than above: the `kb` command imports this package, and `kb check`
+    # or `kb --help` must not wait for Flask, SQLAlchemy and the model stack.
+    import logging
+    from pathlib import Path
+
+    from flask import Flask, jsonify
+    from flask.typing import ResponseReturnValue
+    from flask_smorest import Api
+    from sqlalchemy.orm import configure_mappers
+
+    from kb.errors import register_error_handlers
+    from kb.security import init_security
+    from kb.services import EXTENSION, build_services, services
+    from kb.settings import load_settings
+    from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
+
     settings = load_settings(overrides=test_config)
     instance_path = Path(settings["INSTANCE_PATH"]).resolve()
     app = Flask(__name__, instance_path=str(instance_path))
     app.config.update(settings)
     app.config.update(
-        MAX_CONTENT_LENGTH=int(settings["MAX_BODY_BYTES"]),
+        MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"],
         JSON_SORT_KEYS=False,
         API_TITLE="Driftbox Help API",
         API_VERSION="v1",
@@ -44,30 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(require_utf8_query_string)
     app.before_request(refuse_oversized_streamed_body)
 
-    database = Database(settings["DATABASE_URL"])
-    if settings["AUTO_MIGRATE"]:
-        database.upgrade()
-    reindex = Reindex(settings, database)
-    follower = ReplicaFollower(settings, database, reindex)
-    follower.join_from_now()
-    # No connection may cross gunicorn's fork: each worker opens its own on first use.
-    database.dispose()
-    app.extensions["kb_db"] = database
-    app.extensions["kb_outbox"] = BackgroundSender(
-        database, settings["WEBHOOK_URL"], float(settings["WEBHOOK_TIMEOUT"]),
-        float(settings["OUTBOX_INTERVAL"]))
-    live = LiveIndex(settings)
-    live.load_now()
-    app.extensions["kb_live_index"] = live
-    app.extensions["kb_reindex"] = reindex
-    app.extensions["kb_replica_follower"] = follower
+    app.extensions[EXTENSION] = ready if ready is not None else build_services(settings)
 
-    if int(settings["PROXY_COUNT"]) > 0:
+    if settings["PROXY_COUNT"] > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Behind a load balancer the client is in X-Forwarded-For, not the socket address;
         # rate limits would otherwise count every customer as the proxy.
-        count = int(settings["PROXY_COUNT"])
+        count = settings["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
                                 x_host=count)
 
@@ -89,8 +80,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def start_background_work() -> None:
-        app.extensions["kb_outbox"].ensure_running()
-        app.extensions["kb_replica_follower"].check_soon()
+        services(app).outbox.ensure_running()
+        services(app).follower.check_soon()
 
     @app.get("/")
     def index() -> ResponseReturnValue:

@@ -7,14 +7,15 @@ from typing import Any
 
 from flask import abort, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from kb.models import OutboxItem, Ticket, isoformat
 from kb.reindex import Reindex
+from kb.services import services
+from kb.validation import ApiBlueprint
 
-bp = Blueprint("admin", __name__, description="Operator endpoints (bearer token)")
+bp = ApiBlueprint("admin", __name__, description="Operator endpoints (bearer token)")
 
 
 @bp.before_request
@@ -54,7 +55,7 @@ class ReindexResource(MethodView):
     def post(self) -> dict[str, Any]:
         """Rebuild the index from the articles folder and swap it in while serving; every
         other replica then rebuilds from its own articles (kb/reindex.py)."""
-        reindex: Reindex = current_app.extensions["kb_reindex"]
+        reindex: Reindex = services().reindex
         if not reindex.start():
             abort(409, description="a rebuild is already running; poll GET /admin/reindex")
         return reindex.state
@@ -62,7 +63,7 @@ class ReindexResource(MethodView):
     @bp.response(200, ReindexStateSchema)
     def get(self) -> dict[str, Any]:
         """State of the last rebuild started on this host."""
-        return current_app.extensions["kb_reindex"].state
+        return services().reindex.state
 
 
 @bp.route("/admin/tickets")
@@ -70,7 +71,7 @@ class AdminTickets(MethodView):
     @bp.arguments(TicketListArgs, location="query", as_kwargs=True)
     def get(self, limit: int, offset: int, undelivered: bool) -> dict[str, Any]:
         """Stored tickets, newest first, with their delivery state."""
-        with current_app.extensions["kb_db"].session() as session:
+        with services().database.session() as session:
             query = select(Ticket, OutboxItem).join(OutboxItem, isouter=True)
             if undelivered:
                 query = query.where(OutboxItem.delivered_at.is_(None))

@@ -6,15 +6,14 @@ from typing import Any
 
 from flask import abort, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from kb.errors import ServiceUnavailable
-from kb.validation import ConfiguredLanguage
-from search.article import Article
-from search.collection import ArticleSet
+from kb.services import services
+from kb.validation import ApiBlueprint, ConfiguredLanguage
+from search import Article, ArticleSet, fallback_order, is_stale
 
-bp = Blueprint("articles", __name__, description="Read help articles")
+bp = ApiBlueprint("articles", __name__, description="Read help articles")
 
 
 class ArticleArgs(Schema):
@@ -50,9 +49,9 @@ class ArticleSchema(ArticleSummarySchema):
 
 
 def _articles() -> ArticleSet:
-    snapshot = current_app.extensions["kb_live_index"].current()
+    snapshot = services().live_index.current()
     if snapshot is None:
-        raise ServiceUnavailable(current_app.extensions["kb_live_index"].public_error)
+        raise ServiceUnavailable(services().live_index.public_error)
     return snapshot.articles
 
 
@@ -70,12 +69,13 @@ def _is_stale(article: Article, articles: ArticleSet) -> bool:
     source = articles.get(source_lang, article.slug)
     if article.lang == source_lang or source is None:
         return False
-    return article.source_hash != source.content_hash
+    return is_stale(article, source)
 
 
 def _pick(articles: ArticleSet, slug: str, lang: str) -> Article | None:
     versions = {k: a for k, a in articles.translations(slug).items() if a.published}
-    order = [lang, current_app.config["SOURCE_LANGUAGE"], *current_app.config["LANGUAGES"]]
+    order = fallback_order(lang, [current_app.config["SOURCE_LANGUAGE"]],
+                           current_app.config["LANGUAGES"])
     return next((versions[code] for code in order if code in versions), None)
 
 

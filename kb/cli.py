@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from kb.settings import load_settings
-from search.check import CheckRules, check_articles
-from search.collection import ArticleSet, load_articles
-from search.problem import Severity
-from search.translation import stamp_translation
+from kb.settings import SettingsError, load_settings
+from search import (ArticleSet, CheckRules, Severity, check_articles, load_articles,
+                    stamp_translation)
 
 
 class Context:
     """Settings loaded once per command run."""
 
     def __init__(self) -> None:
-        self.settings: dict[str, Any] = load_settings()
+        try:
+            self.settings: dict[str, Any] = load_settings()
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
 
     def articles_dir(self, given: Path | None) -> Path:
         return given if given is not None else Path(self.settings["ARTICLES_DIR"])
@@ -40,6 +44,9 @@ class Context:
                                 "ru": s["READABILITY_MIN_FLESCH_RU"]},
         )
 
+
+# How often `kb index` says how far it got when its output is not a terminal.
+PROGRESS_SECONDS = 10.0
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 ARTICLES_DIR = click.argument("articles_dir", required=False,
@@ -122,6 +129,17 @@ def stamp(ctx: Context, targets: tuple[str, ...], articles_dir: Path | None,
         click.echo(f"{'stamped' if changed else 'already current'} {translation.id}")
 
 
+class _EchoHandler(logging.Handler):
+    """Shows a library's log messages to the person running the command."""
+
+    def __init__(self, echo: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.echo = echo
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.echo(record.getMessage())
+
+
 def _fail_on(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -134,27 +152,45 @@ def _fail_on(exc: Exception) -> click.ClickException:
 def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the search index from the published articles."""
     from kb.searcher import build_and_publish, model_for
-    from search.embedder import ModelLoadError
-    from search.index import UnusableIndexError
+    from search import ModelLoadError, UnusableIndexError
 
     bar: Any = None
+    started = last_said = time.monotonic()
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total < 512:
+        nonlocal bar, last_said
+        if sys.stderr.isatty():
+            if bar is None:
+                bar = click.progressbar(length=total, label="embedding", file=sys.stderr,
+                                        show_eta=True, show_pos=True)
+                bar.__enter__()
+            bar.update(done - bar.pos)
             return
-        if bar is None:
-            bar = click.progressbar(length=total, label="embedding", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
+        # A log (CI, a pipe) gets a line now and then instead of a bar.
+        now = time.monotonic()
+        if done == total or now - last_said >= PROGRESS_SECONDS:
+            last_said = now
+            say(f"embedded {done}/{total} texts in {now - started:.0f} s")
 
+    # The model's one-time export to ONNX is announced by the library's log.
+    library_log = logging.getLogger("search")
+    export_notice, level = _EchoHandler(say), library_log.level
+    library_log.addHandler(export_notice)
+    library_log.setLevel(logging.INFO)
     try:
+        say(f"loading the model {ctx.settings['MODEL']}")
         # Embed on every core: this command serves no one while it runs.
         model_for(ctx.settings).document_threads = os.cpu_count() or 1
-        build = build_and_publish(ctx.settings, ctx.articles_dir(articles_dir), index_dir, progress)
+        build = build_and_publish(ctx.settings, ctx.articles_dir(articles_dir), index_dir,
+                                  progress, say)
     except (ModelLoadError, UnusableIndexError, OSError) as exc:
         raise _fail_on(exc) from None
     finally:
+        library_log.removeHandler(export_notice)
+        library_log.setLevel(level)
         if bar is not None:
             bar.__exit__(None, None, None)
     report = build.report
@@ -182,8 +218,7 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
            explain: bool) -> None:
     """Ask the index a question, as a customer would."""
     from kb.searcher import open_engine
-    from search.embedder import ModelLoadError
-    from search.index import UnusableIndexError
+    from search import ModelLoadError, UnusableIndexError, to_json
 
     try:
         engine = open_engine(ctx.settings)
@@ -191,13 +226,10 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
         raise _fail_on(exc) from None
     response = engine.search(question, lang=lang, limit=limit)
     if as_json:
-        click.echo(json.dumps({"query": response.query, "lang": response.lang,
-                               "lang_reason": response.lang_reason,
-                               "abstained": response.abstained,
-                               "results": [r.to_dict() for r in response.results],
-                               "explanation": response.explanation,
-                               "took_ms": round(response.took_ms, 2)},
-                              ensure_ascii=False, indent=2))
+        answer = to_json(response)
+        if explain:
+            answer["explanation"] = response.explanation
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     click.echo(f"language: {response.lang} ({response.lang_reason}), {response.took_ms:.0f} ms")
     if response.repaired_query:
@@ -231,10 +263,9 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
 def evaluate_command(ctx: Context, sets: tuple[Path, ...], corpus: Path | None,
                      queries: Path | None, as_json: bool, translation: str) -> None:
     """Score the engine on evaluation sets (retrieval or deflection), next to plain BM25."""
-    from kb.searcher import embedder_for, imported_lexicon
-    from search.embedder import ModelLoadError
-    from search.evaluation import EvalDataError, TranslationSetup, evaluate, read_jsonl
-    from search.lexicon import LexiconError
+    from kb.searcher import embedder_for, imported_lexicon, ranking_config
+    from search import (EvalDataError, LexiconError, ModelLoadError, TranslationSetup, evaluate,
+                        read_jsonl)
 
     if (corpus is None) != (queries is None):
         raise click.UsageError("give --corpus and --queries together (or --set FOLDER)")
@@ -253,7 +284,8 @@ def evaluate_command(ctx: Context, sets: tuple[Path, ...], corpus: Path | None,
             enabled=translation != "off")
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
-    reports = {name: evaluate(records, questions, embedder, ctx.settings["LANGUAGES"],
+    config = ranking_config(ctx.settings, embedder.name)
+    reports = {name: evaluate(records, questions, embedder, ctx.settings["LANGUAGES"], config,
                               progress=lambda msg: click.echo(msg, err=True), translation=setup)
                for name, records, questions in data}
     if as_json:
@@ -298,29 +330,27 @@ def _print_eval_report(report: Any) -> None:
 @pass_context
 def tune_command(ctx: Context, sets: tuple[Path, ...], as_json: bool) -> None:
     """Choose the abstention rules and the suggestion margin leave-one-help-center-out."""
-    from kb.searcher import embedder_for, imported_lexicon
-    from search.embedder import ModelLoadError
-    from search.engine import RankingConfig
-    from search.evaluation import (EvalDataError, TranslationSetup, collection_engine,
-                                   collections, read_jsonl)
-    from search.lexicon import LexiconError
-    from search.tuning import choose, decision_off, leave_one_out, record_questions
-
+    from kb.searcher import embedder_for, imported_lexicon, ranking_config
+    from search import (EvalDataError, LexiconError, ModelLoadError, TranslationSetup, choose,
+                        collection_engine, collections_of, decision_off, leave_one_out,
+                        read_jsonl, record_questions)
+    
     if len(sets) < 2:
         raise click.UsageError("leave-one-out needs two help centers or more (--set, repeated)")
     try:
         embedder = embedder_for(ctx.settings)
         embedder.inner.document_threads = os.cpu_count() or 1  # nothing else to serve here
         setup = TranslationSetup(dictionaries=imported_lexicon(ctx.settings))
+        config = ranking_config(ctx.settings, embedder.name)
         recorded = {}
         for folder in sets:
             questions = []
-            for name, documents, queries in collections(
+            for name, documents, queries in collections_of(
                     read_jsonl(folder / "corpus.jsonl"), read_jsonl(folder / "queries.jsonl")):
                 click.echo(f"{folder.name}: {name}, {len(documents)} articles, "
                            f"{len(queries)} questions", err=True)
                 engine = collection_engine(documents, embedder, ctx.settings["LANGUAGES"],
-                                           decision_off(RankingConfig()), setup)
+                                           decision_off(config), setup)
                 questions += record_questions(engine, queries)
             recorded[folder.name] = questions
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
@@ -371,8 +401,7 @@ def dict_import(ctx: Context, sources: tuple[Path, ...], lexicon_dir: Path | Non
     SOURCES are files or folders; folders are searched for the known file names. Workers pick
     the new lexicons up with the next index they load (run kb index, or restart).
     """
-    from search.dictionaries import read_dictionaries, write_tables
-    from search.lexicon import LexiconError
+    from search import LexiconError, read_dictionaries, write_tables
 
     target = lexicon_dir or Path(ctx.settings["LEXICON_DIR"])
     try:
@@ -393,10 +422,8 @@ def dict_import(ctx: Context, sources: tuple[Path, ...], lexicon_dir: Path | Non
 def dict_lookup(ctx: Context, text: str, lang: str) -> None:
     """Show how a question is translated into English, word by word (with the served index)."""
     from kb.searcher import imported_lexicon, model_for
-    from search.embedder import ModelLoadError
-    from search.index import SearchIndex, UnusableIndexError
-    from search.lexicon import LexiconError
-    from search.query_translation import translator_for
+    from search import (LexiconError, ModelLoadError, SearchIndex, UnusableIndexError,
+                        translator_for)
 
     try:
         index = SearchIndex.load(Path(ctx.settings["INDEX_DIR"]), model_for(ctx.settings).name)

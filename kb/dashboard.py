@@ -16,6 +16,7 @@ from flask import (Blueprint, Flask, Response, abort, current_app, redirect, ren
 from flask.typing import ResponseReturnValue
 
 from kb.report import DateRange, build_report
+from kb.services import services
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -90,10 +91,10 @@ def dashboard() -> ResponseReturnValue:
     if period not in ("day", "week"):
         abort(400, description="'period' must be day or week")
     dates = DateRange(_date_arg("from"), _date_arg("to"))
-    snapshot = current_app.extensions["kb_live_index"].current()
+    snapshot = services().live_index.current()
     if snapshot is None:
         abort(503, description="the search index is not loaded; run kb index")
-    with current_app.extensions["kb_db"].session() as db_session:
+    with services().database.session() as db_session:
         report = build_report(db_session, snapshot.engine.embedder, snapshot.articles,
                               current_app.config, dates, period)
     data = report.to_dict()

@@ -46,7 +46,7 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
         code = "invalid_request"
     elif isinstance(exc, RequestEntityTooLarge):
         # Werkzeug's default text does not say what the limit is.
-        limit = int(current_app.config["MAX_BODY_BYTES"])
+        limit = current_app.config["MAX_BODY_BYTES"]
         code = "request_entity_too_large"
         message = f"the request body is larger than the limit of {limit} bytes"
         details = {"limit_bytes": limit}

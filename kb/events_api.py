@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kb.models import Event
 from kb.security import limiter, write_limit
-from kb.validation import CreatedSchema, ConfiguredLanguage, MaxChars
+from kb.services import services
+from kb.validation import ApiBlueprint, ConfiguredLanguage, CreatedSchema, MaxChars
 
-bp = Blueprint("events", __name__, description="Record widget events")
+bp = ApiBlueprint("events", __name__, description="Record widget events")
 
 EVENT_TYPES = ("widget_opened", "search", "suggestions_shown", "article_opened", "helpful",
                "not_helpful", "deflected", "ticket_started", "ticket_sent")
@@ -40,4 +39,4 @@ class EventResource(MethodView):
     @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store one widget event."""
-        return {"id": current_app.extensions["kb_db"].insert(Event(**data))}
+        return {"id": services().database.insert(Event(**data))}

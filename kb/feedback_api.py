@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from kb.models import Feedback
 from kb.security import limiter, write_limit
-from kb.validation import CreatedSchema, MaxChars
+from kb.services import services
+from kb.validation import ApiBlueprint, CreatedSchema, MaxChars
 
-bp = Blueprint("feedback", __name__, description="Record whether an article helped")
+bp = ApiBlueprint("feedback", __name__, description="Record whether an article helped")
 
 
 class FeedbackSchema(Schema):
@@ -33,4 +32,4 @@ class FeedbackResource(MethodView):
     @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store one answer to "did this solve your problem?"."""
-        return {"id": current_app.extensions["kb_db"].insert(Feedback(**data))}
+        return {"id": services().database.insert(Feedback(**data))}

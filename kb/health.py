@@ -5,20 +5,21 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kb.errors import error_response
+from kb.services import services
+from kb.validation import ApiBlueprint
 
-bp = Blueprint("health", __name__, description="Service health")
+bp = ApiBlueprint("health", __name__, description="Service health")
 
 
 @bp.route("/health")
 class Health(MethodView):
     def get(self) -> ResponseReturnValue:
         """Model, index build time, articles per language, database reachability."""
-        live = current_app.extensions["kb_live_index"]
+        live = services().live_index
         snapshot = live.current()
-        database = current_app.extensions["kb_db"].reachable()
+        database = services().database.reachable()
         body: dict[str, object] = {"database": "ok" if database else "unreachable"}
         if snapshot is not None:
             index = snapshot.engine.index

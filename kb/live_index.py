@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.searcher import articles_of_build, engine_for, model_for
-from search.collection import ArticleSet
-from search.engine import SearchEngine, SharedCache
-from search.index import SearchIndex
+from search import AnswerCache, ArticleSet, SearchIndex, SharedCache, finished_builds
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +26,7 @@ log = logging.getLogger(__name__)
 class Snapshot:
     """One published build: the engine and the articles it was built from."""
 
-    engine: SearchEngine
+    engine: AnswerCache
     articles: ArticleSet
     build: str
 
@@ -44,7 +42,7 @@ class LiveIndex:
     def __init__(self, settings: Mapping[str, Any]):
         self.settings = settings
         self.link = Path(settings["INDEX_DIR"])
-        self.check_seconds = float(settings["RELOAD_CHECK_SECONDS"])
+        self.check_seconds = settings["RELOAD_CHECK_SECONDS"]
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._loading = False
@@ -57,7 +55,7 @@ class LiveIndex:
 
             self.shared_cache = RedisSearchCache(settings["SEARCH_CACHE_URL"],
                                                  settings["REDIS_KEY_PREFIX"],
-                                                 int(settings["SEARCH_CACHE_SECONDS"]))
+                                                 settings["SEARCH_CACHE_SECONDS"])
 
     @property
     def public_error(self) -> str:
@@ -81,12 +79,8 @@ class LiveIndex:
 
     def _earlier_builds(self, failed: str | None) -> list[str]:
         """Finished builds beside the link, newest first (the fallbacks after a bad publish)."""
-        builds = self.link.parent / f"{self.link.name}-builds"
-        if not builds.is_dir():
-            return []
-        found = sorted((p for p in builds.iterdir() if (p / "manifest.json").is_file()),
-                       reverse=True)
-        return [str(p.resolve()) for p in found if str(p.resolve()) != failed]
+        return [str(p.resolve()) for p in finished_builds(self.link)
+                if str(p.resolve()) != failed]
 
     def load_now(self) -> None:
         """Load the published index at start-up. If it is missing or damaged, serve the newest

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kb.db import Database
 from kb.models import PublishedIndex
-from search.index import published_identity
+from search import published_identity
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class ReplicaFollower:
         self.database = database
         self.reindex = reindex
         self.link = Path(settings["INDEX_DIR"])
-        self.interval = max(float(settings["RELOAD_CHECK_SECONDS"]), FOLLOW_MIN_SECONDS)
+        self.interval = max(settings["RELOAD_CHECK_SECONDS"], FOLLOW_MIN_SECONDS)
         self._lock = threading.Lock()
         self._checking = False
         self._last = 0.0

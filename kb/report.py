@@ -1,7 +1,7 @@
 """Deflection insights from the stored events: funnel, content gaps, article performance,
 translation health. The SQL is plain enough to run the same on SQLite and PostgreSQL.
 
-Definitions (the README repeats them):
+Definitions (docs/insights.md repeats them):
 - a widget session is the events sharing one `session_id`; its language and day are those of its
   first event;
 - deflected = the customer said an answer solved the problem and no ticket came from the session;
@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from kb.models import Event, Feedback, Ticket
-from search.collection import ArticleSet
+from search import ArticleSet, is_stale
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
@@ -276,7 +276,7 @@ def translation_health(session: Session, articles: ArticleSet, source_language: 
                 continue
             version = versions.get(lang)
             status = ("missing" if version is None else
-                      "stale" if version.source_hash != source.content_hash else "ok")
+                      "stale" if is_stale(version, source) else "ok")
             rows.append(TranslationRow(slug, lang, status, demand[(slug, lang)], source.title))
     order = {"missing": 0, "stale": 0, "ok": 1}
     return sorted(rows, key=lambda r: (order[r.status], -r.demand, r.slug, r.lang))

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from sqlalchemy.exc import DBAPIError
@@ -14,9 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from kb.errors import ServiceUnavailable
 from kb.models import Event
 from kb.security import limiter, search_limit
-from kb.validation import ConfiguredLanguage, MaxChars
+from kb.services import services
+from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
+from search import to_json
 
-bp = Blueprint("search", __name__, description="Search the help center")
+bp = ApiBlueprint("search", __name__, description="Search the help center")
 
 
 class SearchArgs(Schema):
@@ -70,19 +71,17 @@ class Search(MethodView):
     def get(self, q: str, limit: int, lang: str | None = None, hint: str | None = None,
             session_id: str | None = None) -> dict[str, Any]:
         """Suggest articles for a question."""
-        snapshot = current_app.extensions["kb_live_index"].current()
+        snapshot = services().live_index.current()
         if snapshot is None:
-            raise ServiceUnavailable(current_app.extensions["kb_live_index"].public_error)
+            raise ServiceUnavailable(services().live_index.public_error)
         hints = [h for h in (hint, *request.accept_languages.values()) if h]
         response = snapshot.engine.search(q, lang=lang, hints=hints, limit=limit,
                                           trust_lang=lang is not None)
         if session_id:
             _record_search(session_id, q, response.lang, response.abstained,
                            [r.id for r in response.results])
-        body = {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
-                "abstained": response.abstained,
-                "results": [r.to_dict() for r in response.results],
-                "index_build": snapshot.build_name, "took_ms": round(response.took_ms, 2)}
+        # The question echoed as the customer typed it; the schema drops what the API does not show.
+        body = {**to_json(response), "query": q, "index_build": snapshot.build_name}
         shared = snapshot.engine.shared_cache is not None
         return body, 200, {"Cache-Status": cache_status(response.cache, shared)}
 
@@ -102,7 +101,7 @@ def _record_search(session_id: str, query: str, lang: str, abstained: bool,
                    results: list[str]) -> None:
     """Keep the search for the funnel and content gaps; a database outage must not stop search."""
     try:
-        with current_app.extensions["kb_db"].session() as session:
+        with services().database.session() as session:
             session.add(Event(type="search", session_id=session_id, lang=lang, query=query,
                               data={"abstained": abstained, "results": results[:5]}))
     except DBAPIError as exc:

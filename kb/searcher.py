@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search.collection import ArticleSet, load_articles
-from search.document import document_from_article
-from search.embedder import Embedder, SentenceTransformerEmbedder, is_multilingual, load_embedder
-from search.embedding_cache import CachedEmbedder, EmbeddingCache
-from search.engine import RankingConfig, SearchEngine, SharedCache
-from search.index import BuildReport, SearchIndex, UnusableIndexError, publish_index
-from search.lexicon import Lexicon, load_lexicon_dir
-from search.query_translation import translator_for
+from search import (AnswerCache, ArticleSet, BuildReport, CachedEmbedder, Embedder,
+                    EmbeddingCache, Lexicon, RankingConfig, SearchEngine, SearchIndex,
+                    SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
+                    document_from_article, load_articles, load_embedder, load_lexicon_dir,
+                    publish_index, ranking_config_for, translator_for)
 
 # Inside a build: the article files it was made from.
 ARTICLES = "articles"
@@ -27,10 +24,10 @@ _LEXICONS: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], Lexicon]] = 
 
 def model_for(settings: Mapping[str, Any]) -> SentenceTransformerEmbedder:
     """The configured model, loaded once per process; enough for answering queries."""
-    model = str(settings["MODEL"])
+    model = settings["MODEL"]
     if model not in _EMBEDDERS:
-        _EMBEDDERS[model] = load_embedder(model, fallback=bool(settings["MODEL_FALLBACK"]),
-                                          runtime=str(settings["MODEL_RUNTIME"]),
+        _EMBEDDERS[model] = load_embedder(model, fallback=settings["MODEL_FALLBACK"],
+                                          runtime=settings["MODEL_RUNTIME"],
                                           export_dir=Path(settings["CACHE_DIR"]) / "onnx")
     return _EMBEDDERS[model]
 
@@ -55,12 +52,20 @@ def imported_lexicon(settings: Mapping[str, Any]) -> Lexicon:
     return _LEXICONS[key][1]
 
 
+def ranking_config(settings: Mapping[str, Any], model: str) -> RankingConfig:
+    """How answers are ranked with `model`: the same for the service and `kb eval`."""
+    return ranking_config_for(model, settings["SOURCE_LANGUAGE"])
+
+
 def engine_for(index: SearchIndex, embedder: Embedder, settings: Mapping[str, Any],
-               shared_cache: SharedCache | None = None) -> SearchEngine:
-    """An engine over `index` that translates questions with the imported and learned lexicons."""
-    config = RankingConfig(embed_translation=not is_multilingual(embedder.name))
+               shared_cache: SharedCache | None = None) -> AnswerCache:
+    """An engine over `index` that translates questions with the imported and learned lexicons,
+    behind the answer cache."""
     translator = translator_for(index, imported_lexicon(settings))
-    return SearchEngine(index, embedder, settings["LANGUAGES"], config, translator, shared_cache)
+    engine = SearchEngine(index, embedder, settings["LANGUAGES"],
+                          ranking_config(settings, embedder.name), translator,
+                          settings["MAX_QUERY_CHARS"])
+    return AnswerCache(engine, shared_cache)
 
 
 def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> ArticleSet:
@@ -94,8 +99,10 @@ class IndexBuild:
 
 def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
                       index_dir: Path | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> IndexBuild:
-    """Index the published articles and atomically replace the served index."""
+                      progress: Callable[[int, int], None] | None = None,
+                      say: Callable[[str], None] = lambda message: None) -> IndexBuild:
+    """Index the published articles and atomically replace the served index; `progress` hears
+    how many texts are embedded so far, `say` each step."""
     started = time.perf_counter()
     articles = load_articles_for(settings, root)
     documents = [document_from_article(a) for a in articles.published()]
@@ -105,7 +112,11 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
             f"no published articles in {articles.root}; nothing was published and the current "
             "index keeps serving (check KB_ARTICLES_DIR, then run kb check)")
     embedder = embedder_for(settings)
-    index = SearchIndex.build(documents, embedder, int(settings["HNSW_THRESHOLD"]), progress)
+    chunks = sum(len(d.chunks) for d in documents)
+    say(f"embedding {len(documents) + chunks} texts ({len(documents)} articles, {chunks} "
+        f"sections) with {embedder.name}; texts embedded before come from the cache")
+    index = SearchIndex.build(documents, embedder, settings["HNSW_THRESHOLD"], progress)
+    say("publishing the new index")
     # The build carries the article files it was made from, so the articles API of every host
     # serving it shows what search finds, whatever the host's own articles folder holds.
     target = publish_index(index, index_dir or Path(settings["INDEX_DIR"]),
@@ -118,7 +129,7 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
     return IndexBuild(articles, report, index)
 
 
-def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> SearchEngine:
+def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> AnswerCache:
     """Load the served index, refusing one built with another model."""
     embedder = model_for(settings)
     index = SearchIndex.load(index_dir or Path(settings["INDEX_DIR"]), embedder.name)

@@ -13,13 +13,13 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 def search_limit() -> str:
     from flask import current_app
 
-    return str(current_app.config["RATE_LIMIT_SEARCH"])
+    return current_app.config["RATE_LIMIT_SEARCH"]
 
 
 def write_limit() -> str:
     from flask import current_app
 
-    return str(current_app.config["RATE_LIMIT_WRITE"])
+    return current_app.config["RATE_LIMIT_WRITE"]
 
 
 def _security_headers(response: Response) -> Response:

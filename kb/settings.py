@@ -2,7 +2,7 @@
 
 Values come from the defaults here, then the instance config file (`instance/kb.cfg`, Python syntax,
 `LANGUAGES = ["en", "sv"]`), then `KB_*` environment variables (`KB_LANGUAGES=en,sv`).
-The README's settings table is checked against this list by a test.
+The settings table in docs/settings.md is checked against this list by a test.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 
 
 def _parse_list(value: str) -> list[str]:
@@ -30,7 +29,7 @@ def _parse_bool(value: str) -> bool:
 
 
 def _parse_runtime(value: str) -> str:
-    from search.embedder import RUNTIMES
+    from search import RUNTIMES
 
     runtime = value.strip().lower()
     if runtime not in RUNTIMES:
@@ -50,6 +49,29 @@ class Setting:
     @property
     def env_name(self) -> str:
         return f"KB_{self.name}"
+
+    def value_of(self, given: Any) -> Any:
+        """`given` as this setting's type: text through the parser, as a `KB_*` variable is
+        read; a value of the config file's Python syntax checked against the default's type."""
+        if isinstance(given, str):
+            return self.parse(given)
+        expected = type(self.default)
+        if isinstance(given, bool) != (expected is bool):
+            raise ValueError(f"expected {_TYPE_NAMES.get(expected, expected.__name__)}, "
+                             f"got {given!r}")
+        if expected is float and isinstance(given, int):
+            return self.parse(str(given))
+        if expected is list and isinstance(given, (list, tuple)):
+            return self.parse(",".join(str(part) for part in given))
+        if expected is str and isinstance(given, os.PathLike):
+            return self.parse(os.fspath(given))
+        if isinstance(given, expected):
+            return self.parse(str(given)) if expected is not bool else given
+        raise ValueError(f"expected {_TYPE_NAMES.get(expected, expected.__name__)}, got {given!r}")
+
+
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", list: "a list",
+               str: "text"}
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -135,7 +157,7 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 CONFIG_FILENAME = "kb.cfg"
 
 
-class SettingsError(click.ClickException):
+class SettingsError(ValueError):
     """A setting that cannot be parsed; the message names the variable and the expected form."""
 
 
@@ -150,6 +172,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return {k: v for k, v in namespace.items() if k.isupper()}
 
 
+def _value(setting: Setting, given: Any, where: str) -> Any:
+    """`given` parsed, or a SettingsError that says `where` it was set and what is expected."""
+    try:
+        return setting.value_of(given)
+    except ValueError as exc:
+        raise SettingsError(f"{where} is not valid: {exc}. {setting.help}") from None
+
+
 def load_settings(environ: Mapping[str, str] | None = None,
                   overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Defaults, then `<instance>/kb.cfg`, then `KB_*` variables, then `overrides` (for tests)."""
@@ -157,17 +187,16 @@ def load_settings(environ: Mapping[str, str] | None = None,
     values = {s.name: s.default for s in SETTINGS}
     config_file = Path(environ.get("KB_INSTANCE_PATH", values["INSTANCE_PATH"])) / CONFIG_FILENAME
     if config_file.is_file():
-        values.update({k: v for k, v in read_config_file(config_file).items() if k in _BY_NAME})
+        for name, given in read_config_file(config_file).items():
+            if name in _BY_NAME:
+                values[name] = _value(_BY_NAME[name], given, f"{name} = {given!r} in {config_file}")
     for setting in SETTINGS:
         raw = environ.get(setting.env_name)
-        if raw is None:
-            continue
-        try:
-            values[setting.name] = setting.parse(raw)
-        except ValueError as exc:
-            raise SettingsError(f"{setting.env_name}={raw!r} is not valid: {exc}. "
-                                f"{setting.help}") from None
-    values.update(overrides or {})
+        if raw is not None:
+            values[setting.name] = _value(setting, raw, f"{setting.env_name}={raw!r}")
+    for name, given in (overrides or {}).items():
+        values[name] = (_value(_BY_NAME[name], given, f"{name}={given!r}") if name in _BY_NAME
+                        else given)
     instance = Path(values["INSTANCE_PATH"])
     values["INDEX_DIR"] = values["INDEX_DIR"] or str(instance / "index")
     values["CACHE_DIR"] = values["CACHE_DIR"] or str(instance / "cache")

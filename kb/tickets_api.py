@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from kb.models import OutboxItem, Ticket
 from kb.security import limiter, write_limit
-from kb.validation import ConfiguredLanguage, MaxChars
+from kb.services import services
+from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
 
-bp = Blueprint("tickets", __name__, description="Send a request to support")
+bp = ApiBlueprint("tickets", __name__, description="Send a request to support")
 
 
 class TicketSchema(Schema):
@@ -43,15 +43,15 @@ class TicketResource(MethodView):
     @bp.response(201, TicketCreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store a ticket (and queue it for the help desk) before answering 201."""
-        hours = int(current_app.config["SUPPORT_REPLY_HOURS"])
+        hours = current_app.config["SUPPORT_REPLY_HOURS"]
         if data.pop("website", ""):
             # Looks like success to the bot; nothing is stored or forwarded.
             return {"id": None, "reply_within_hours": hours}
-        with current_app.extensions["kb_db"].session() as session:
+        with services().database.session() as session:
             ticket = Ticket(**data)
             session.add(ticket)
             session.flush()
             session.add(OutboxItem(ticket_id=ticket.id, attempts=0))
             ticket_id = ticket.id
-        current_app.extensions["kb_outbox"].nudge()
+        services().outbox.nudge()
         return {"id": ticket_id, "reply_within_hours": hours}

@@ -8,10 +8,15 @@ from urllib.parse import unquote_to_bytes
 from flask import abort, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields
+from webargs.flaskparser import FlaskParser
 
-# Unknown fields are rejected everywhere, query strings included (webargs excludes them there by
-# default), so a typo like `?limt=3` is reported instead of silently ignored.
-Blueprint.ARGUMENTS_PARSER.unknown = RAISE
+
+class ApiBlueprint(Blueprint):
+    """A blueprint of the web API: its arguments reject unknown fields, query strings included
+    (webargs excludes them there by default), so a typo like `?limt=3` is reported instead of
+    silently ignored."""
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=RAISE)
 
 
 def require_utf8_query_string() -> None:
@@ -49,7 +54,7 @@ class MaxChars:
 
     def __call__(self, value: str) -> None:
         limit = self.setting if isinstance(self.setting, int) \
-            else int(current_app.config[self.setting])
+            else current_app.config[self.setting]
         if "\x00" in value:
             raise ValidationError("contains a NUL character; remove it")
         if len(value.strip()) < self.min_chars:

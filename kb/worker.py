@@ -106,8 +106,8 @@ class RequestBufferingWorker(ThreadWorker):
 
     def init_process(self) -> None:
         settings = load_settings()
-        self.request_timeout = float(settings["REQUEST_TIMEOUT"])
-        self.max_body = int(settings["MAX_BODY_BYTES"])
+        self.request_timeout = settings["REQUEST_TIMEOUT"]
+        self.max_body = settings["MAX_BODY_BYTES"]
         self.arriving: set[ArrivingConnection] = set()
         util.write_error = write_json_error
         super().init_process()

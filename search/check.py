@@ -11,11 +11,12 @@ from search.article import Article
 from search.collection import ArticleSet
 from search.problem import Problem, Severity
 from search.readability import score_readability, split_sentences
+from search.stamp import is_stale
 
 
 @dataclass(frozen=True)
 class CheckRules:
-    """The thresholds writers can tune; see the settings table in the README."""
+    """The thresholds writers can tune; see docs/settings.md."""
 
     source_language: str = "en"
     summary_max_chars: int = 200
@@ -91,7 +92,7 @@ def check_translations(articles: ArticleSet, source_language: str) -> list[Probl
                     translation, line, "translation-unstamped",
                     "translation does not record which source version it was made from; when it "
                     f"matches the source, run: kb stamp {lang}/{slug}"))
-            elif translation.source_hash != source.content_hash:
+            elif is_stale(translation, source):
                 problems.append(_warn(
                     translation, line, "translation-stale",
                     f"the {language_name(source_language)} source changed since this translation "

@@ -21,10 +21,11 @@ import numpy as np
 from search.baseline import PlainBM25
 from search.document import Document, document_from_record
 from search.embedder import Embedder
-from search.engine import RankingConfig, SearchEngine
+from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import QueryTranslator, translator_for
+from search.ranking import RankingConfig, ranking_config_for
 from search.tuning import decision_off
 
 
@@ -133,7 +134,7 @@ def _is_deflection(queries: Sequence[Mapping[str, Any]]) -> bool:
     return any(str(q.get("collection", "")).startswith("deflect") for q in queries)
 
 
-def collections(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str, Any]]
+def collections_of(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str, Any]]
                 ) -> list[tuple[str, list[Document], list[Mapping[str, Any]]]]:
     """Each collection that has queries: its documents (a deflection collection is one help
     center, translations sharing their `group` as slug) and its queries."""
@@ -164,13 +165,14 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
              embedder: Embedder, languages: Sequence[str], config: RankingConfig | None = None,
              progress: Callable[[str], None] | None = None,
              translation: TranslationSetup | None = None) -> EvalReport:
-    """Run every query of the set and score it by the protocol of its kind."""
+    """Run every query of the set and score it by the protocol of its kind, ranked by `config`
+    (by default the model's, as the service ranks)."""
     translation = translation or TranslationSetup()
-    config = config or RankingConfig()
+    config = config or ranking_config_for(embedder.name)
     deflection = _is_deflection(queries)
     outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
     baseline_outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
-    for collection, documents, wanted in collections(corpus, queries):
+    for collection, documents, wanted in collections_of(corpus, queries):
         if progress:
             progress(f"{collection}: indexing {len(documents)} articles, {len(wanted)} queries")
         # Retrieval tasks rank a pool to the tenth article: no decision to make there.

@@ -4,7 +4,7 @@ Each signal is min-max normalized over the candidate pool, then summed with weig
 this beat reciprocal rank fusion and z-scores (it keeps how far ahead a document is, not just its
 rank, and one outlier does not squash the rest), and the
 best weights differ by language: the offline model is English-only, so Swedish and Russian lean
-on keywords and character n-grams (see README, "Search quality").
+on keywords and character n-grams (see docs/quality.md).
 """
 
 from __future__ import annotations

@@ -234,11 +234,24 @@ class SearchIndex:
         return cls(documents, chunk_index, article_index, owner, manifest, lexicon)
 
 
+def builds_folder(link: Path) -> Path:
+    """The folder beside `link` that holds the builds it points at."""
+    return link.parent / f"{link.name}-builds"
+
+
+def finished_builds(link: Path) -> list[Path]:
+    """The finished builds beside `link` (each has its manifest), newest first."""
+    builds = builds_folder(link)
+    if not builds.is_dir():
+        return []
+    return sorted((p for p in builds.iterdir() if (p / MANIFEST).is_file()), reverse=True)
+
+
 def publish_index(index: SearchIndex, link: Path, keep: int = 2,
                   attach: Callable[[Path], None] | None = None) -> Path:
     """Save `index` beside `link` and atomically point `link` at it; old builds are pruned.
     `attach` adds files to the build folder before anyone can see it."""
-    builds = link.parent / f"{link.name}-builds"
+    builds = builds_folder(link)
     builds.mkdir(parents=True, exist_ok=True)
     # Names sort by build time (to the microsecond), so pruning keeps the newest builds.
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
@@ -249,8 +262,7 @@ def publish_index(index: SearchIndex, link: Path, keep: int = 2,
     tmp_link = link.parent / f".{link.name}.{uuid.uuid4().hex[:8]}"
     tmp_link.symlink_to(os.path.relpath(target, link.parent))
     os.replace(tmp_link, link)  # atomic: readers see the old index or the new one, never neither
-    finished = sorted((p for p in builds.iterdir() if (p / MANIFEST).is_file()), reverse=True)
-    for old in finished[keep:]:
+    for old in finished_builds(link)[keep:]:
         if old.resolve() != target.resolve():
             shutil.rmtree(old, ignore_errors=True)
     return target

@@ -80,6 +80,12 @@ def hinted_language(hints: Sequence[str], languages: Sequence[str]) -> str | Non
     return None
 
 
+def fallback_order(lang: str, fallbacks: Sequence[str], languages: Sequence[str]) -> list[str]:
+    """The languages to show an article in to a reader of `lang`, best first: their own, then
+    the fallbacks (the language articles are written in first), then the others."""
+    return [lang, *fallbacks, *(other for other in languages if other != lang)]
+
+
 def identify_language(text: str, languages: Sequence[str], hints: Sequence[str] = (),
                       default: str | None = None) -> LanguageGuess:
     """Clear evidence from the text wins; otherwise the first configured hint; otherwise the guess."""

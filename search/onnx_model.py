@@ -136,6 +136,7 @@ def load_onnx_model(model: Any, folder: Path) -> OnnxModel:
         except Exception as exc:  # onnxruntime raises its own types for a damaged file
             log.warning("the exported model %s cannot be read (%s); exporting it again", path,
                         exc)
+    log.info("exporting the model to ONNX in %s: once per model, it takes a minute or two", path)
     try:
         export(model, path)
         return OnnxModel(path, inputs)

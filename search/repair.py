@@ -30,6 +30,8 @@ _TRANSLIT_PATTERN = re.compile("|".join(re.escape(latin) for latin, _ in _TRANSL
 _TRANSLIT_MAP = dict(_TRANSLIT)
 _LATIN_ONLY = re.compile(r"^[\sA-Za-z0-9\[\];',.`!?\-:()\"]+$")
 
+# The language a Latin-letter question may really be in.
+REPAIRED_LANGUAGE = "ru"
 # How much better the Russian reading must be recognised than the original text.
 MIN_KNOWN = 0.5
 
@@ -54,7 +56,7 @@ def from_translit(text: str) -> str:
 
 
 def repair_query(query: str, known: Callable[[str, str], float],
-                 latin_languages: tuple[str, ...], target: str = "ru",
+                 latin_languages: tuple[str, ...], target: str = REPAIRED_LANGUAGE,
                  dictionary: Callable[[str], float] | None = None) -> Repair | None:
     """Return the Russian reading of a Latin-letter query when the vocabulary clearly prefers it.
 

@@ -1,0 +1,101 @@
+"""Query understanding: the text to search for, the language it is in, and its English reading.
+
+Before anything is scored, a question is trimmed to the longest length searched, repaired when it
+is Russian typed on an English layout or in Latin letters, assigned a language (the caller's, the
+text's or a hint's), and, when English articles may answer it, translated word by word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from search.language import LanguageGuess, hinted_language, identify_language, load_detector
+from search.morphology import dictionary_known_share
+from search.query_translation import QueryTranslator, TranslatedQuery
+from search.ranking import TRANSLATION_TARGET
+from search.repair import REPAIRED_LANGUAGE, Repair, repair_query
+
+if TYPE_CHECKING:
+    from search.index import SearchIndex
+
+# The longest question searched; the web service's `KB_MAX_QUERY_CHARS` refuses longer ones
+# and is passed in as the limit.
+MAX_QUERY_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the engine searches it: text (repaired), language, and the repair if any."""
+
+    text: str
+    guess: LanguageGuess
+    repair: Repair | None = None
+
+
+class QueryReader:
+    """Reads questions against one index's vocabularies and the configured languages."""
+
+    def __init__(self, languages: Sequence[str], index: SearchIndex,
+                 translator: QueryTranslator | None = None, max_chars: int = MAX_QUERY_CHARS):
+        self.languages = tuple(languages)
+        self.translator = translator
+        self.max_chars = max_chars
+        self._index = index  # its keyword indexes are built on first use
+
+    def warm_up(self) -> None:
+        """Build the language detector and open the translator's dictionaries now."""
+        load_detector(self.languages)
+        if self.translator is not None:
+            self.translator.warm_up()
+
+    def trim(self, query: str) -> str:
+        """The part of the text that is searched."""
+        return query.strip()[:self.max_chars]
+
+    def request_key(self, query: str, lang: str | None, hints: Sequence[str], limit: int,
+                    trust_lang: bool) -> tuple[Any, ...]:
+        """The parts of a request that can change its answer, normalized as `read` reads them,
+        so requests that must get the same answer share one key."""
+        query = self.trim(query)
+        if trust_lang and lang:
+            return (query, lang, True, limit)
+        return (query, hinted_language([h for h in (lang, *hints) if h], self.languages), False,
+                limit)
+
+    def identify(self, query: str, hints: Sequence[str] = ()) -> LanguageGuess:
+        """The language of `query`: clear evidence in the text, else the first configured hint."""
+        return identify_language(query, self.languages, hints, default=self.languages[0])
+
+    def read(self, query: str, lang: str | None, hints: Sequence[str],
+             trust_lang: bool) -> Question:
+        """Trim, repair and identify: `lang` is a hint unless `trust_lang`."""
+        query = self.trim(query)
+        repair = self.repair(query)
+        if repair is not None and trust_lang and lang and repair.lang != lang:
+            repair = None  # the caller fixed another language: take the text as typed
+        if repair is not None:
+            return Question(repair.text, LanguageGuess(repair.lang, 1.0, repair.kind), repair)
+        if trust_lang and lang:
+            return Question(query, LanguageGuess(lang, 1.0, "given"))
+        return Question(query, self.identify(query, [h for h in (lang, *hints) if h]))
+
+    def repair(self, query: str) -> Repair | None:
+        """Russian typed on an English layout or in Latin letters, read as Russian."""
+        keyword = self._index.keyword
+        if REPAIRED_LANGUAGE not in keyword:
+            return None
+        latin = tuple(lang for lang in keyword if lang != REPAIRED_LANGUAGE)
+        # Russian words the articles never use (зайти) still make a layout reading Russian.
+        return repair_query(query, lambda text, lang: keyword[lang].known_share(text), latin,
+                            dictionary=lambda text: dictionary_known_share(text, REPAIRED_LANGUAGE))
+
+    def translate(self, query: str, lang: str, english_candidates: bool) -> TranslatedQuery | None:
+        """The query in English, when English articles are among the candidates."""
+        if (self.translator is None or lang == TRANSLATION_TARGET
+                or lang not in self.translator.languages()
+                or TRANSLATION_TARGET not in self._index.keyword
+                or not english_candidates):
+            return None
+        return self.translator.translate(query, lang)

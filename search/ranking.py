@@ -1,0 +1,150 @@
+"""The ranking policy: what the signals of one search are, and how they become an order or nothing.
+
+Every step is a small function of plain arrays; every tunable number is in `RankingConfig`, chosen
+per model in one place (`ranking_config_for`), which the service and `kb eval` both call. How the
+signals are normalized and weighted is in `search/fusion.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from search.decision import DEFAULT_ABSTAIN, DEFAULT_RELATIVE_MARGIN, AbstainRule
+from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, normalize_scores
+
+# The language an English-only model compares meaning in, and that questions are translated to.
+TRANSLATION_TARGET = "en"
+# Pseudo-relevance feedback: how many first-pass articles the query moves towards, and how far.
+FEEDBACK_TOP = 3
+FEEDBACK_BETA = 0.6
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Tunable ranking behaviour, kept apart from the engine so it can be measured and changed."""
+
+    weights: Mapping[str, Weights] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    abstain: Mapping[str, AbstainRule] | None = field(default_factory=lambda: dict(DEFAULT_ABSTAIN))
+    fallback_languages: Sequence[str] = (TRANSLATION_TARGET,)
+    # With an English-only model a Swedish or Russian question is embedded in its English
+    # translation (one encoding either way; a second, as typed, only when nothing is close
+    # enough through the translation); a multilingual model gets the question as typed.
+    embed_translation: bool = True
+    # Keyword evidence (best translated English BM25 over best native BM25) below the band:
+    # embed as typed; above: embed the translation; inside: embed both (a second encoding, a few
+    # milliseconds). Tuned per language on the deflection dev set to a point: one encoding.
+    translation_band: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: {"sv": (1.0, 1.0), "ru": (0.5, 0.5)})
+    # Added to the fused score of articles in the customer's own language: where an article
+    # exists in it, it wins a close race against an English-only one.
+    native_preference: Mapping[str, float] = field(
+        default_factory=lambda: {"sv": 1.0, "ru": 1.0})  # tuned on the deflection dev set
+    # Add the knowledge base's own words for a Swedish or Russian question's words, found
+    # through their English senses (search/synonyms.py).
+    expand_synonyms: bool = True
+    # A second or third suggestion only when its score is at least this share of the first's
+    # (search/decision.py); 0 shows every result up to the limit.
+    relative_margin: float = DEFAULT_RELATIVE_MARGIN
+
+
+def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET) -> RankingConfig:
+    """The ranking configuration for a model: the one place the service and `kb eval` get it.
+    Articles missing in a customer's language are shown in `source_language`, as the articles
+    API does."""
+    from search.embedder import is_multilingual
+
+    return RankingConfig(fallback_languages=(source_language,),
+                         embed_translation=not is_multilingual(model))
+
+
+@dataclass
+class Signals:
+    """Per-document evidence for one search (0 or -1 where not scored); `chunk_scores` is per chunk."""
+
+    bm25: np.ndarray
+    chargram: np.ndarray
+    chunk: np.ndarray | None = None  # best chunk's dense cosine
+    article: np.ndarray | None = None  # whole article's dense cosine
+    chunk_scores: np.ndarray | None = None  # every chunk's dense cosine, for snippets
+
+    def of(self, position: int) -> dict[str, float]:
+        """What a result reports of why it ranked."""
+        assert self.chunk is not None and self.article is not None
+        dense = max(float(self.chunk[position]), float(self.article[position]))
+        return {"dense": round(dense, 4), "bm25": round(float(self.bm25[position]), 4),
+                "chargram": round(float(self.chargram[position]), 4)}
+
+
+@dataclass(frozen=True)
+class EmbeddingPlan:
+    """The texts to embed for one search, and which candidates are compared in English."""
+
+    texts: list[str]
+    in_english: np.ndarray  # per candidate: scored with the English (translated) embedding
+
+    def vector_of(self, count: int) -> np.ndarray:
+        """Per candidate, the index of the text whose vector scores it."""
+        if len(self.texts) == 1:
+            return np.zeros(count, dtype=np.int64)
+        return self.in_english.astype(np.int64)
+
+    @property
+    def vector_for_snippets(self) -> int:
+        """The text whose chunk scores choose the snippets."""
+        return 0
+
+
+def as_typed(query: str, count: int) -> EmbeddingPlan:
+    """Embed the question as the customer typed it, for every candidate."""
+    return EmbeddingPlan([query], np.zeros(count, dtype=bool))
+
+
+def plan_embedding(query: str, translation_text: str | None, translation_lang: str,
+                   bm25: np.ndarray, english: np.ndarray, config: RankingConfig) -> EmbeddingPlan:
+    """What to embed: the question as typed, or its English translation when keywords point
+    to English articles (then translated articles are compared through their English
+    versions); with a band configured, both at once where keywords leave it open. `bm25` and
+    `english` are per candidate."""
+    if not translation_text or not config.embed_translation:
+        return as_typed(query, english.size)
+    if english.all():
+        return EmbeddingPlan([translation_text], np.ones(english.size, dtype=bool))
+    native_best = float(bm25[~english].max())
+    english_best = float(bm25[english].max())
+    ratio = english_best / native_best if native_best > 0 else float("inf")
+    low, high = config.translation_band.get(translation_lang, (1.0, 1.0))
+    if ratio < low:
+        return as_typed(query, english.size)
+    if ratio >= high:
+        return EmbeddingPlan([translation_text], np.ones(english.size, dtype=bool))
+    return EmbeddingPlan([query, translation_text], english)
+
+
+def prefer_native(fused: np.ndarray, doc_langs: np.ndarray, query_lang: str,
+                  config: RankingConfig) -> np.ndarray:
+    """Lift the candidates in the customer's own language over a close English-only race."""
+    preference = config.native_preference.get(query_lang, 0.0)
+    return fused + preference * (doc_langs == query_lang)
+
+
+def feedback_applies(doc_langs: np.ndarray, query_lang: str, config: RankingConfig) -> np.ndarray | None:
+    """Per-candidate weights of the feedback score, or None when feedback does not apply."""
+    weights = feedback_weights(doc_langs, query_lang, config.weights)
+    if not weights.any() or len(doc_langs) < 2 * FEEDBACK_TOP:
+        return None
+    return weights
+
+
+def feedback_query(vector: np.ndarray, top_vectors: np.ndarray) -> np.ndarray:
+    """Pseudo-relevance feedback (Rocchio): the query moved towards the first-pass top articles."""
+    moved = vector + FEEDBACK_BETA * top_vectors.mean(axis=0)
+    moved /= np.linalg.norm(moved) or 1.0
+    return moved
+
+
+def add_feedback(fused: np.ndarray, feedback_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The fused scores plus the weighted, normalized dense scores of the moved query."""
+    return fused + weights * normalize_scores(feedback_scores)

@@ -1,0 +1,302 @@
+"""The widget in a real headless Chromium, against the running app with the sample help center.
+
+Screenshots go to `test-output/` so a person can look at each language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from kb.models import Event, Feedback, Ticket
+from kb.services import services
+from tests.support.articles import SAMPLE_ARTICLES
+from tests.support.browser import OUTPUT, ask, served_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The app with the real offline model and the sample help center, on a loopback port."""
+    with served_app(tmp_path_factory.mktemp("widget"), SAMPLE_ARTICLES) as served:
+        yield served
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 900, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page.problems = []  # console errors and CSP violations seen while the test ran
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def rows(app, model, *where):  # type: ignore[no-untyped-def]
+    with services(app).database.session() as session:
+        return list(session.scalars(select(model).where(*where)))
+
+
+def eventually(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    """Poll until `check()` is truthy (the widget's requests are fire-and-forget)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("lang", "subject", "message", "slug", "yes"), [
+    ("sv", "Glömt lösenord", "Jag har glömt mitt lösenord och kan inte logga in", "reset-password",
+     "Ja, problemet är löst"),
+    ("ru", "Забыла пароль", "Не могу войти, забыла пароль от аккаунта", "reset-password",
+     "Да, проблема решена"),
+])
+def test_question_suggestion_article_and_deflection(page, server, lang: str, subject: str,
+                                                    message: str, slug: str, yes: str) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/{lang}")
+    ask(page, subject, message)
+    titles = page.locator(".kb-suggestion strong").all_inner_texts()
+    article_ids = [f"{lang}/{slug}"]
+    expected_title = {"sv": "Återställ ditt lösenord", "ru": "Как сбросить пароль"}[lang]
+    assert expected_title in titles, titles
+    screenshot(page, f"widget-{lang}-suggestions")
+    page.locator(".kb-suggestion", has_text=expected_title).click()
+    page.locator("#kb-article-title").wait_for()
+    assert page.locator("#kb-article-title").inner_text() == expected_title
+    screenshot(page, f"widget-{lang}-article")
+    page.get_by_role("button", name=yes).click()
+    page.locator(".kb-done").wait_for()
+    assert eventually(lambda: rows(app, Event, Event.type == "deflected",
+                                   Event.article_id.in_(article_ids))), "deflection not recorded"
+    assert eventually(lambda: rows(app, Feedback, Feedback.article_id == article_ids[0],
+                                   Feedback.helpful.is_(True)))
+    assert page.problems == []
+
+
+def test_ticket_is_stored_with_its_suggestions(page, server) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("pat@example.com")
+    ask(page, "Refund please", "I paid for a yearly plan by mistake and want my money back")
+    first = page.locator(".kb-suggestion").first
+    first.click()
+    page.locator("#kb-article-title").wait_for()
+    opened_title = page.locator("#kb-article-title").inner_text()
+    page.get_by_role("button", name="No, I still need help").click()
+    page.get_by_role("button", name="Send to support").click()
+    page.get_by_text("We will answer within 24 hours.").wait_for()
+    screenshot(page, "widget-en-ticket-sent")
+    ticket = rows(app, Ticket, Ticket.email == "pat@example.com")[0]
+    assert ticket.subject == "Refund please"
+    assert ticket.suggestions_shown and ticket.suggestions_opened
+    assert set(ticket.suggestions_opened) <= set(ticket.suggestions_shown)
+    assert any(opened_title for _ in ticket.suggestions_opened)
+    # The draft is gone once the ticket is safely stored.
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                         ".map(k => localStorage.getItem(k))") == []
+
+
+def test_draft_survives_a_reload(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/sv")
+    page.locator("#kb-email").fill("eva@example.se")
+    page.locator("#kb-message").fill("Appen startar inte på min Mac")
+    page.reload()
+    page.locator("#kb-message").wait_for()
+    assert page.locator("#kb-message").input_value() == "Appen startar inte på min Mac"
+    assert page.locator("#kb-email").input_value() == "eva@example.se"
+
+
+def test_failed_submit_keeps_the_draft_and_says_so(page, server) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    page.route("**/api/v1/tickets", lambda route: route.abort())
+    page.locator("#kb-email").fill("offline@example.com")
+    page.locator("#kb-subject").fill("Offline")
+    page.locator("#kb-message").fill("My sync is stuck")
+    page.get_by_role("button", name="Send to support").click()
+    page.get_by_text("It is saved on this device").wait_for()
+    assert page.locator("#kb-message").input_value() == "My sync is stuck"
+    saved = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                          ".map(k => JSON.parse(localStorage.getItem(k)).message)")
+    assert saved == ["My sync is stuck"]
+    assert rows(app, Ticket, Ticket.email == "offline@example.com") == []
+
+
+def test_database_outage_keeps_the_draft_and_sends_it_later(  # type: ignore[no-untyped-def]
+        page, server, monkeypatch) -> None:
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import OperationalError
+
+    url, app = server
+
+    @contextmanager
+    def database_down():  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+        yield
+
+    page.clock.install()  # the widget retries after 30 s; the test moves the clock instead
+    page.goto(f"{url}/demo/en")
+    monkeypatch.setattr(services(app).database, "session", database_down)
+    page.locator("#kb-email").fill("outage@example.com")
+    page.locator("#kb-subject").fill("Database down")
+    page.locator("#kb-message").fill("My invoice is wrong")
+    with page.expect_response("**/api/v1/tickets") as answer:
+        page.get_by_role("button", name="Send to support").click()
+    assert answer.value.status == 503
+    assert answer.value.json()["error"]["code"] == "database_unavailable"
+    page.get_by_text("It is saved on this device").wait_for()
+    assert page.locator("#kb-message").input_value() == "My invoice is wrong"
+    saved = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                          ".map(k => JSON.parse(localStorage.getItem(k)).message)")
+    assert saved == ["My invoice is wrong"]
+
+    monkeypatch.undo()  # the database is back
+    with page.expect_response("**/api/v1/tickets") as answer:
+        page.clock.run_for(31_000)
+    assert answer.value.status == 201
+    page.get_by_text("Thank you! Your message has been sent.").wait_for()
+    # Stored once: the answer 503 stored nothing, the retry stored the draft.
+    stored = rows(app, Ticket, Ticket.email == "outage@example.com")
+    assert [t.message for t in stored] == ["My invoice is wrong"]
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))") == []
+
+
+def test_strict_csp_page_and_isolated_styles(page, server) -> None:
+    url, _app = server
+    response = page.goto(f"{url}/demo/en")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    page.locator("#kb-subject").wait_for()
+    # The host page styles buttons hot pink at 30px; inside the shadow root they stay ours.
+    size = page.locator(".kb-form .kb-primary").evaluate("b => getComputedStyle(b).fontSize")
+    assert size == "16px"
+    assert not [p for p in page.problems if "Content Security Policy" in p or "Refused" in p]
+
+
+def test_keyboard_only_use(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").focus()
+    page.keyboard.type("kim@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Password")
+    page.keyboard.press("Tab")
+    page.keyboard.type("I forgot my password and cannot sign in")
+    page.locator(".kb-suggestion").first.wait_for(timeout=15_000)
+    assert "suggested answer" in page.locator(".kb-live").inner_text()
+    page.locator(".kb-suggestion").first.focus()
+    page.keyboard.press("Enter")
+    page.locator("#kb-article-title").wait_for()
+    active = "document.querySelector('.kb-host').shadowRoot.activeElement"
+    assert page.evaluate(f"{active}.id") == "kb-article-title"
+    page.keyboard.press("Escape")
+    assert page.evaluate(f"{active}.className") == "kb-suggestion"
+    assert page.locator(".kb-form").is_visible()
+
+
+def test_api_text_is_inserted_as_text(page, server) -> None:
+    url, _app = server
+    evil = '{"results": [{"id": "en/x", "slug": "x", "lang": "en", "fallback": false, ' \
+           '"title": "<img src=x onerror=window.pwned=1>", "summary": "<b>bold</b>"}]}'
+    page.route("**/api/v1/search?**", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=evil))
+    page.goto(f"{url}/demo/en")
+    ask(page, "anything", "anything at all")
+    assert page.locator(".kb-suggestion strong").inner_text() == "<img src=x onerror=window.pwned=1>"
+    assert page.locator(".kb-suggestion img").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_wrong_config_gives_a_clear_console_error(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-subject").wait_for()
+    page.evaluate("DriftboxHelp.init({})")
+    page.evaluate("DriftboxHelp.init({endpoint: location.origin, container: '#nowhere'})")
+    joined = " ".join(page.problems)
+    assert "missing endpoint" in joined and "container not found" in joined
+
+
+def test_js_api_set_locale_close_open_destroy(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-message").fill("kept across the switch")
+    assert page.locator(".kb-title").inner_text() == "Contact support"
+    page.evaluate("DriftboxHelp.instance.setLocale('ru')")
+    page.get_by_text("Написать в поддержку").wait_for()
+    assert page.locator("#kb-message").input_value() == "kept across the switch"
+    page.evaluate("DriftboxHelp.instance.close()")
+    assert not page.locator(".kb-title").is_visible()
+    page.evaluate("DriftboxHelp.instance.open()")
+    assert page.locator(".kb-title").is_visible()
+    page.evaluate("DriftboxHelp.instance.destroy()")
+    assert page.locator(".kb-host").count() == 0
+
+
+def test_dashboard_renders_charts_after_login(page, server) -> None:
+    from kb.report import funnel
+    from tests.support.report_data import seed
+
+    url, app = server
+    # Sessions the widget recorded earlier in this module (real browser use) are counted.
+    with services(app).database.session() as session:
+        widget_sessions = sum(row.sessions for row in funnel(session))
+    assert widget_sessions >= 5
+    seed(services(app).database)
+    page.goto(f"{url}/admin/dashboard")
+    page.locator("#token").fill("s3cret-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#funnel").wait_for()
+    page.wait_for_function("Chart.getChart(document.getElementById('rate-chart')) !== undefined")
+    assert page.evaluate("Chart.getChart(document.getElementById('funnel-chart')).data"
+                         ".datasets[0].data.length") == 7
+    screenshot(page, "dashboard")
+    total_all = page.locator("#funnel tr.total", has_text="all").locator("td").nth(2)
+    assert int(total_all.inner_text()) == widget_sessions + 5  # + the seeded sessions
+    assert page.problems == []
+
+
+def test_answer_in_another_language_is_labelled(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/sv")
+    ask(page, "Linux", "hur använder jag driftbox i linux terminalen")
+    fallback = page.locator(".kb-suggestion", has_text="Use Driftbox on Linux")
+    assert fallback.locator(".kb-label").inner_text() == "På engelska"
+    assert fallback.get_attribute("lang") == "en"
+    fallback.click()
+    page.locator("#kb-article-title").wait_for()
+    assert page.locator(".kb-article .kb-label").inner_text() == "Det här svaret är på engelska."
+    screenshot(page, "widget-sv-fallback")
+
+
+def test_repaired_question_says_what_was_searched(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    # «забыла пароль» / «не могу войти» typed with the keyboard layout left on English.
+    ask(page, "pf,skf gfhjkm", "yt vjue djqnb")
+    repaired = page.locator(".kb-repaired")
+    repaired.wait_for()
+    assert repaired.inner_text() == "Showing results for: забыла пароль не могу войти"
+    assert "Как сбросить пароль" in page.locator(".kb-suggestion strong").all_inner_texts()
+    screenshot(page, "widget-repaired-layout")
+    # Typed properly, nothing was repaired: the line goes away.
+    page.locator("#kb-subject").fill("Forgot password")
+    page.locator("#kb-message").fill("I cannot sign in")
+    repaired.wait_for(state="hidden")
+    assert page.problems == []

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (never fixtures: those are in conftest.py files)."""

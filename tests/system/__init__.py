@@ -1,0 +1,1 @@
+"""The service as deployed: gunicorn processes, PostgreSQL, Redis, faults and hostile clients."""

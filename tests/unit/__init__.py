@@ -1,0 +1,1 @@
+"""Units on their own: the search library, articles, settings, reports."""

@@ -1,0 +1,229 @@
+"""Swedish questions answered from English-only articles through query translation (engine and CLI).
+
+A small help center with the fake model: Swedish words the fake model does not link to English
+(`skriva ut`, `kvitto`) can only reach the English articles through the translator.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import main
+from search.document import document_from_record
+from search.engine import SearchEngine
+from search.index import SearchIndex
+from search.lexicon import Lexicon
+from search.query_translation import translator_for
+from search.ranking import AbstainRule, RankingConfig
+from tests.support.fakes import FakeEmbedder
+from tests.support.dictionaries import write_dsl, write_wiktionary_text
+
+LANGUAGES = ("en", "sv", "ru")
+ARTICLES = [
+    ("en", "reset-password", "Reset your password",
+     "Forgot your password? Click Forgot password.\nFollow the link in the email."),
+    ("sv", "reset-password", "Återställ ditt lösenord",
+     "Glömt lösenordet? Klicka på Glömt lösenord.\nFölj länken i mejlet."),
+    ("en", "cancel-subscription", "Cancel your subscription",
+     "Open the account page.\nClick Cancel subscription."),
+    ("sv", "cancel-subscription", "Avsluta ditt abonnemang",
+     "Öppna kontosidan.\nKlicka på Avsluta abonnemang."),
+    # English only: the Swedish customer gets these in English or not at all.
+    ("en", "print-receipt", "Print a receipt",
+     "Open the order history.\nClick Print next to the order to print the receipt."),
+    ("en", "password-manager", "Use a password manager",
+     "Save every password in a password manager.\nThe manager fills in the password for you."),
+    ("en", "shipping-times", "Shipping times",
+     "Orders ship within two days.\nTracking links arrive by email."),
+]
+DICTIONARY = [("skriva ut", "print"), ("kvitto", "receipt"), ("beställning", "order"),
+              ("lösenord", "password"), ("glömma", "forget"), ("avsluta", "cancel")]
+STRICT = RankingConfig(abstain={"default": AbstainRule(min_dense=0.3, min_chargram=0.4)})
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    documents = [document_from_record({"id": f"{lang}/{slug}", "lang": lang, "group": slug,
+                                       "title": title, "body": body})
+                 for lang, slug, title, body in ARTICLES]
+    return SearchIndex.build(documents, FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def dictionaries() -> Lexicon:
+    lexicon = Lexicon()
+    lexicon.add("sv", [(source, english, 1.0) for source, english in DICTIONARY])
+    return lexicon
+
+
+def engine_with(index: SearchIndex, translator_lexicon: Lexicon | None,
+                config: RankingConfig = STRICT) -> SearchEngine:
+    translator = translator_for(index, translator_lexicon) if translator_lexicon else None
+    return SearchEngine(index, FakeEmbedder(), LANGUAGES, config, translator)
+
+
+def ids(engine: SearchEngine, question: str) -> list[str]:
+    return [r.id for r in engine.search(question, lang="sv", trust_lang=True, limit=5).results]
+
+
+def test_swedish_question_on_an_english_only_topic_finds_the_english_article(
+        index: SearchIndex, dictionaries: Lexicon) -> None:
+    response = engine_with(index, dictionaries).search("skriva ut kvittot för beställningen",
+                                                      lang="sv", trust_lang=True)
+    top = response.results[0]
+    assert (top.id, top.lang, top.fallback) == ("en/print-receipt", "en", True)
+    assert top.signals["bm25"] > 0  # found by its English words, through the translation
+
+
+def test_without_a_translator_the_english_only_article_is_out_of_reach(
+        index: SearchIndex) -> None:
+    everything = RankingConfig(abstain=None, relative_margin=0.0)
+    results = engine_with(index, None, everything).search(
+        "skriva ut kvittot för beställningen", lang="sv", trust_lang=True, limit=10).results
+    assert results[0].id != "en/print-receipt"
+    receipt = next(r for r in results if r.id == "en/print-receipt")
+    assert receipt.signals["bm25"] == 0.0  # no English word in common with the question
+
+
+def test_swedish_question_on_a_swedish_topic_gets_the_swedish_article_first(
+        index: SearchIndex, dictionaries: Lexicon) -> None:
+    engine = engine_with(index, dictionaries)
+    response = engine.search("jag har glömt mitt lösenord", lang="sv", trust_lang=True)
+    found = [r.id for r in response.results]
+    assert found[0] == "sv/reset-password"
+    assert not response.results[0].fallback
+    assert "en/reset-password" not in found  # one version per article: the customer's
+    # The translation does reach English-only articles on the same subject, ranked below.
+    assert "en/password-manager" in found
+
+
+def test_native_preference_decides_a_close_race(index: SearchIndex,
+                                                dictionaries: Lexicon) -> None:
+    # Translated, "lösenord" makes the English-only password-manager article a strong keyword
+    # match too; the preference for the customer's language keeps the Swedish article first.
+    question = "jag har glömt mitt lösenord"
+    neutral = RankingConfig(abstain=None, relative_margin=0.0, native_preference={"sv": 0.0})
+    assert ids(engine_with(index, dictionaries, neutral), question)[0] == "en/password-manager"
+    preferring = RankingConfig(abstain=None, relative_margin=0.0)  # the default preference
+    assert ids(engine_with(index, dictionaries, preferring), question)[0] == "sv/reset-password"
+
+
+def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchIndex) -> None:
+    # A dictionary with the wrong senses: the translation points at the shipping article, and
+    # nothing is close enough in English to show. The Swedish article answers the question as
+    # the customer typed it, so the engine embeds it a second time rather than show nothing.
+    misleading = Lexicon()
+    misleading.add("sv", [("glömt", "shipping", 1.0), ("glömma", "shipping", 1.0),
+                          ("lösenord", "times", 1.0)])
+    config = RankingConfig(
+        abstain={"translated": AbstainRule(min_dense=0.99, min_chargram=1.1),
+                 "sv": AbstainRule(min_dense=0.3, min_chargram=1.1),
+                 "default": AbstainRule(min_dense=0.99, min_chargram=1.1)},
+        translation_band={"sv": (0.0, 0.0)})  # always compare through the translation first
+    embedder = FakeEmbedder()
+    engine = SearchEngine(index, embedder, LANGUAGES, config,
+                          translator_for(index, misleading, learned=False))
+    response = engine.search("glömt lösenord", lang="sv", trust_lang=True)
+    assert [r.id for r in response.results][:1] == ["sv/reset-password"]
+    assert not response.abstained
+    assert embedder.calls == [1, 1]  # the translation, then the question as typed
+    # A question nothing answers in either reading still gets no suggestion.
+    embedder.calls.clear()
+    nothing = engine.search("glömt vädret", lang="sv", trust_lang=True)
+    assert nothing.abstained and nothing.results == []
+
+
+def test_learned_lexicon_alone_translates_the_help_centers_own_words(index: SearchIndex) -> None:
+    # Without imported dictionaries the translator learns from the translated pairs: lösenord
+    # and password share the titles and lines of the reset-password article.
+    translator = translator_for(index, None)
+    assert translator is not None
+    assert "password" in translator.translate("lösenord", "sv").terms
+    assert translator_for(index, None, learned=False) is None  # nothing else to translate with
+
+
+def test_english_and_untranslatable_questions_are_not_translated(
+        index: SearchIndex, dictionaries: Lexicon) -> None:
+    engine = engine_with(index, dictionaries)
+    assert engine.query.translate("print a receipt", "en", True) is None
+    assert engine.query.translate("распечатать чек", "ru", True) is None  # no Russian lexicon
+    translated = engine.query.translate("skriva ut kvittot", "sv", True)
+    assert translated is not None and translated.text == "print receipt"
+
+
+# --- kb dict import / lookup ---------------------------------------------------------------------
+
+def test_dict_import_writes_one_lexicon_per_language_and_kind(runner: CliRunner,
+                                                              tmp_path: Path) -> None:
+    sources = tmp_path / "downloads"
+    write_wiktionary_text(sources)
+    write_dsl(sources)
+    result = runner.invoke(main, ["dict", "import", str(sources), "--lexicon-dir",
+                                  str(tmp_path / "lexicons")])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "lexicons").iterdir())
+    assert written == ["ru-en.wiktionary.tsv", "sv-en.wiktionary.tsv"]
+    assert "ru-en.wiktionary.tsv: 4 pairs" in result.output
+    assert "пароль\tpassword\t1" in (tmp_path / "lexicons" / "ru-en.wiktionary.tsv").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("en-sv-enwiktionary.txt", "get {v} få\n".encode(),
+     "en-sv-enwiktionary.txt:1: not a Wiktionary"),
+    ("en-ru-enwiktionary.dsl.dz", b"plain text", "not a readable dictzip/gzip file"),
+    ("en-ru-enwiktionary.dsl.dz", gzip.compress(b"just some text\n"), "no DSL entries found"),
+    ("wn-wikt-swe.tab", "00001-n\tlösenord\n".encode(), "wn-wikt-swe.tab:1: expected 'synset"),
+], ids=["txt", "dsl-not-gzip", "dsl-not-dsl", "tab"])
+def test_dict_import_of_a_broken_file_fails_clearly(runner: CliRunner, tmp_path: Path, name: str,
+                                                    content: bytes, message: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    result = runner.invoke(main, ["dict", "import", str(tmp_path / name), "--lexicon-dir",
+                                  str(tmp_path / "lexicons")])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert f"Error: {tmp_path / name}" in result.output and message in result.output
+    assert not (tmp_path / "lexicons").exists()  # nothing half-written
+
+
+def test_dict_lookup_shows_the_translation_word_by_word(runner: CliRunner, tmp_path: Path,
+                                                        fake_model: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = tmp_path / "articles"
+    for lang, slug, title, body in ARTICLES:
+        (articles / lang).mkdir(parents=True, exist_ok=True)
+        (articles / lang / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\nsummary: {title}.\n---\n\n{body}\n", encoding="utf-8")
+    write_wiktionary_text(tmp_path / "downloads")
+    monkeypatch.setenv("KB_MODEL", fake_model)
+    monkeypatch.setenv("KB_ARTICLES_DIR", str(articles))
+    assert runner.invoke(main, ["dict", "import", str(tmp_path / "downloads")]).exit_code == 0
+    indexed = runner.invoke(main, ["index"])
+    assert indexed.exit_code == 0, indexed.output
+    result = runner.invoke(main, ["dict", "lookup", "skriver ut kvittot", "--lang", "sv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["skriver", "ut", "->", "print"]
+    assert lines[1].split() == ["kvittot", "->", "receipt"]
+    assert lines[-1] == "reading: print receipt"
+
+
+def test_dict_lookup_without_an_index_fails_clearly(runner: CliRunner, fake_model: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_MODEL", fake_model)
+    result = runner.invoke(main, ["dict", "lookup", "lösenord", "--lang", "sv"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "no search index" in result.output and "kb index" in result.output
+
+
+def test_english_snippet_highlights_the_translated_words(index: SearchIndex,
+                                                          dictionaries: Lexicon) -> None:
+    response = engine_with(index, dictionaries).search("skriva ut kvittot", lang="sv",
+                                                      trust_lang=True)
+    top = response.results[0]
+    assert top.id == "en/print-receipt"
+    assert "<mark>receipt</mark>" in top.snippet

@@ -1,0 +1,71 @@
+"""The ranking policy's small functions, on hand-made signals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.language import fallback_order
+from search.decision import AbstainRule, decide, rule_for, rule_key
+from search.ranking import (RankingConfig, add_feedback, feedback_applies, plan_embedding,
+                            prefer_native, ranking_config_for)
+
+
+def test_the_model_decides_whether_a_translation_is_embedded() -> None:
+    assert ranking_config_for("all-MiniLM-L6-v2").embed_translation
+    multilingual = ranking_config_for("paraphrase-multilingual-MiniLM-L12-v2", "sv")
+    assert not multilingual.embed_translation
+    assert multilingual.fallback_languages == ("sv",)
+
+
+def test_one_fallback_order_for_articles_and_search() -> None:
+    assert fallback_order("ru", ["en"], ["en", "sv", "ru"]) == ["ru", "en", "en", "sv"]
+    assert fallback_order("en", ["en"], ["en", "sv"])[:1] == ["en"]
+
+
+def test_keyword_evidence_chooses_what_is_embedded() -> None:
+    config = RankingConfig(translation_band={"sv": (0.5, 2.0)})
+    english = np.array([True, False])
+    # English keywords far ahead: only the translation is embedded, for every candidate.
+    plan = plan_embedding("glömt", "forgot", "sv", np.array([9.0, 1.0]), english, config)
+    assert plan.texts == ["forgot"] and plan.in_english.all()
+    # Native keywords far ahead: the question as typed.
+    plan = plan_embedding("glömt", "forgot", "sv", np.array([0.1, 1.0]), english, config)
+    assert plan.texts == ["glömt"] and not plan.in_english.any()
+    # Inside the band: both, each candidate scored by the one in its language.
+    plan = plan_embedding("glömt", "forgot", "sv", np.array([1.0, 1.0]), english, config)
+    assert plan.texts == ["glömt", "forgot"]
+    assert plan.vector_of(2).tolist() == [1, 0]
+    # A multilingual model never embeds the translation.
+    as_typed = RankingConfig(embed_translation=False)
+    assert plan_embedding("glömt", "forgot", "sv", np.array([9.0, 1.0]), english,
+                          as_typed).texts == ["glömt"]
+
+
+def test_native_preference_lifts_only_the_customers_language() -> None:
+    fused = prefer_native(np.array([1.0, 1.0]), np.array(["sv", "en"]), "sv",
+                          RankingConfig(native_preference={"sv": 0.5}))
+    assert fused.tolist() == [1.5, 1.0]
+
+
+def test_feedback_needs_enough_candidates_and_a_weight() -> None:
+    config = RankingConfig()
+    assert feedback_applies(np.array(["en"] * 5), "en", config) is None  # too few to trust
+    weights = feedback_applies(np.array(["en"] * 6), "en", config)
+    assert weights is not None and (weights > 0).all()
+    assert feedback_applies(np.array(["sv"] * 6), "sv", config) is None  # weight 0 for Swedish
+    moved = add_feedback(np.zeros(3), np.array([0.2, 0.4, 0.6]), np.array([2.0, 2.0, 2.0]))
+    assert np.allclose(moved, [0.0, 1.0, 2.0])
+
+
+def test_abstention_reads_the_rule_of_the_language_compared_in() -> None:
+    config = RankingConfig(abstain={"sv": AbstainRule(0.9, 0.9),
+                                    "translated": AbstainRule(0.1, 0.9),
+                                    "default": AbstainRule(0.5, 0.5)})
+    best = {"dense": 0.3, "chargram": 0.0, "bm25": 0.0}
+    assert config.abstain is not None
+    native = rule_for(config.abstain, rule_key("sv", translated=False))
+    assert decide([1.0], best, native).abstained
+    translated = rule_for(config.abstain, rule_key("sv", translated=True))
+    assert not decide([1.0], best, translated).abstained
+    assert rule_for(config.abstain, rule_key("ru", False)) == AbstainRule(0.5, 0.5)
+    assert not decide([1.0], best, None).abstained
