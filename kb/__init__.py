@@ -14,10 +14,10 @@ from sqlalchemy.orm import configure_mappers
 from kb.db import Database
 from kb.errors import register_error_handlers
 from kb.live_index import LiveIndex
-from kb.outbox import BackgroundSender
+from kb.outbox import BackgroundSender, configured_channels
 from kb.reindex import Reindex, ReplicaFollower
 from kb.security import init_security
-from kb.settings import load_settings
+from kb.settings import SettingsError, load_settings
 from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
 
 API_PREFIX = "/api/v1"
@@ -40,6 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    try:
+        # A wrong mail server or password is found now, not with the first customer's ticket.
+        channels = configured_channels(settings, check_mail_server=True)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     # First of all request hooks: the rate limiter and every view read the query string.
     app.before_request(require_utf8_query_string)
     app.before_request(refuse_oversized_streamed_body)
@@ -54,8 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.dispose()
     app.extensions["kb_db"] = database
     app.extensions["kb_outbox"] = BackgroundSender(
-        database, settings["WEBHOOK_URL"], float(settings["WEBHOOK_TIMEOUT"]),
-        float(settings["OUTBOX_INTERVAL"]))
+        database, channels, float(settings["WEBHOOK_TIMEOUT"]), float(settings["OUTBOX_INTERVAL"]))
     live = LiveIndex(settings)
     live.load_now()
     app.extensions["kb_live_index"] = live

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
+from kb.deflection import email_salt, hash_email
 from kb.models import Event
 from kb.security import limiter, write_limit
 from kb.validation import CreatedSchema, ConfiguredLanguage, MaxChars
@@ -27,6 +28,13 @@ def _small_json(value: dict[str, Any]) -> None:
 class EventSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     session_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100))
+    visitor_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100),
+                               metadata={"description": "The widget's anonymous visitor id, kept "
+                                                        "in the browser across visits."})
+    email = fields.Email(load_default=None, allow_none=True, validate=MaxChars(320),
+                         metadata={"description": "With `deflected`: the email the customer "
+                                                  "typed, so a later ticket from it cancels the "
+                                                  "deflection; only its salted hash is kept."})
     lang = fields.String(load_default=None, allow_none=True, validate=ConfiguredLanguage())
     query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))
     article_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(200))
@@ -40,4 +48,9 @@ class EventResource(MethodView):
     @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store one widget event."""
-        return {"id": current_app.extensions["kb_db"].insert(Event(**data))}
+        database = current_app.extensions["kb_db"]
+        email = data.pop("email")
+        if email:
+            with database.session() as session:
+                data["email_hash"] = hash_email(email, email_salt(session))
+        return {"id": database.insert(Event(**data))}

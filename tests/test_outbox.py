@@ -15,7 +15,8 @@ from sqlalchemy import select
 from kb.cli import main
 from kb.db import Database
 from kb.models import OutboxItem, Ticket
-from kb.outbox import deliver_due, retry_delay
+from kb.outbox import Deliver, deliver_due, retry_delay
+from kb.webhook import post_ticket
 
 
 class HelpDesk:
@@ -62,6 +63,11 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+def webhook(url: str, timeout: float = 2) -> dict[str, Deliver]:
+    """The webhook channel alone, as the service builds it."""
+    return {"webhook": lambda ticket: post_ticket(url, ticket, timeout)}
+
+
 def add_ticket(db: Database, subject: str = "Help") -> int:
     with db.session() as session:
         ticket = Ticket(email="a@example.com", subject=subject, message="It broke", lang="en",
@@ -75,23 +81,23 @@ def add_ticket(db: Database, subject: str = "Help") -> int:
 def test_outage_then_recovery_delivers_once(db: Database, desk: HelpDesk) -> None:
     ticket_id = add_ticket(db)
     desk.failing = True
-    first = deliver_due(db, desk.url, timeout=2)
+    first = deliver_due(db, webhook(desk.url), timeout=2)
     assert (first.delivered, first.failed) == (0, 1)
     with db.session() as session:
         item = session.scalar(select(OutboxItem))
         assert item.attempts == 1 and item.delivered_at is None and "503" in item.last_error
     # Not due yet: a pass right away does not hammer the help desk.
-    assert deliver_due(db, desk.url, timeout=2).failed == 0
+    assert deliver_due(db, webhook(desk.url), timeout=2).failed == 0
     desk.failing = False
-    assert deliver_due(db, desk.url, timeout=2, send_all=True).delivered == 1
-    assert deliver_due(db, desk.url, timeout=2, send_all=True).delivered == 0
+    assert deliver_due(db, webhook(desk.url), timeout=2, send_all=True).delivered == 1
+    assert deliver_due(db, webhook(desk.url), timeout=2, send_all=True).delivered == 0
     assert [r["ticket"]["id"] for r in desk.received] == [ticket_id]
     assert desk.keys == [f"ticket-{ticket_id}"]
 
 
 def test_unreachable_help_desk_keeps_tickets(db: Database) -> None:
     add_ticket(db)
-    report = deliver_due(db, "http://127.0.0.1:9/nothing-listens-here", timeout=1)
+    report = deliver_due(db, webhook("http://127.0.0.1:9/nothing-listens-here"), timeout=1)
     assert report.failed == 1
     with db.session() as session:
         assert session.scalar(select(OutboxItem)).delivered_at is None
@@ -100,7 +106,8 @@ def test_unreachable_help_desk_keeps_tickets(db: Database) -> None:
 def test_two_senders_never_send_the_same_ticket(db: Database, desk: HelpDesk) -> None:
     for n in range(10):
         add_ticket(db, f"ticket {n}")
-    threads = [threading.Thread(target=deliver_due, args=(db, desk.url, 2)) for _ in range(3)]
+    threads = [threading.Thread(target=deliver_due, args=(db, webhook(desk.url), 2))
+               for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -113,16 +120,14 @@ def test_a_pass_skips_a_ticket_another_sender_tried_since_it_began(db: Database)
     first, second = add_ticket(db, "first"), add_ticket(db, "second")
     posted: list[str] = []
 
-    def post_while_another_sender_fails_the_second(url: str, payload: dict, timeout: float,
-                                                   key: str) -> None:
-        posted.append(key)
-        if key == f"ticket-{first}":
+    def post_while_another_sender_fails_the_second(ticket: dict) -> None:
+        posted.append(f"ticket-{ticket['id']}")
+        if ticket["id"] == first:
             # Meanwhile another worker's sender tried the second ticket, and the desk refused it.
-            assert deliver_due(db, "http://127.0.0.1:9/refused", timeout=1).failed == 1
+            assert deliver_due(db, webhook("http://127.0.0.1:9/refused", 1), timeout=1).failed == 1
             raise OSError("help desk down")
 
-    report = deliver_due(db, "http://desk.invalid/intake", timeout=1,
-                         post=post_while_another_sender_fails_the_second)
+    report = deliver_due(db, {"webhook": post_while_another_sender_fails_the_second}, timeout=1)
     assert posted == [f"ticket-{first}"] and report.failed == 1
     with db.session() as session:
         attempts = dict(session.execute(select(OutboxItem.ticket_id, OutboxItem.attempts)).all())
@@ -166,7 +171,7 @@ def test_redirecting_help_desk_is_a_failure_not_a_delivery(db: Database) -> None
     server = HTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     add_ticket(db)
-    report = deliver_due(db, f"http://127.0.0.1:{server.server_port}/intake", timeout=2)
+    report = deliver_due(db, webhook(f"http://127.0.0.1:{server.server_port}/intake"), timeout=2)
     server.shutdown()
     assert report.failed == 1 and report.delivered == 0
     with db.session() as session:

@@ -32,7 +32,7 @@ def seed(db: Database) -> None:
                      data=extra.pop("data", {}), **extra)
 
     with db.session() as s:
-        # s1, Swedish: found the answer and said so -> deflected.
+        # s1, Swedish: found the answer and said so, no ticket in the week after -> confirmed.
         s.add_all([event("s1", "widget_opened", 16, "sv"),
                    event("s1", "search", 16, "sv", query="glömt lösenord",
                          data={"abstained": False, "results": ["sv/reset-password"]}),
@@ -58,7 +58,7 @@ def seed(db: Database) -> None:
         s.add_all([event("s3", "widget_opened", 17, "ru"),
                    event("s3", "search", 17, "ru", query="забыла пароль",
                          data={"abstained": True, "results": []})])
-        # s4, English, next week: said helpful, yet sent a ticket anyway -> not deflected.
+        # s4, English, next week: said helpful, yet sent a ticket anyway -> cancelled.
         s.add_all([event("s4", "widget_opened", 23, "en"),
                    event("s4", "search", 23, "en", query="forgot password email never came",
                          data={"abstained": True, "results": []}),
@@ -93,26 +93,28 @@ def test_daily_funnel(db: Database) -> None:
         rows = {(r.period, r.lang): r.to_dict() for r in funnel(session, period="day")}
     assert rows == {
         ("2026-11-16", "sv"): {"period": "2026-11-16", "lang": "sv", "sessions": 2, "searched": 2,
-                               "suggestions_shown": 2, "opened": 2, "helpful": 1, "deflected": 1,
-                               "tickets": 1, "deflection_rate": 0.5},
+                               "suggestions_shown": 2, "opened": 2, "helpful": 1, "confirmed": 1,
+                               "pending": 0, "cancelled": 0, "tickets": 1,
+                               "deflection_rate": 0.5},
         ("2026-11-17", "ru"): {"period": "2026-11-17", "lang": "ru", "sessions": 1, "searched": 1,
-                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "deflected": 0,
-                               "tickets": 0, "deflection_rate": None},
+                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "confirmed": 0,
+                               "pending": 0, "cancelled": 0, "tickets": 0, "deflection_rate": None},
         ("2026-11-23", "en"): {"period": "2026-11-23", "lang": "en", "sessions": 1, "searched": 1,
-                               "suggestions_shown": 0, "opened": 0, "helpful": 1, "deflected": 0,
-                               "tickets": 1, "deflection_rate": 0.0},
+                               "suggestions_shown": 0, "opened": 0, "helpful": 1, "confirmed": 0,
+                               "pending": 0, "cancelled": 1, "tickets": 1,
+                               "deflection_rate": 0.0},
         ("2026-11-23", "sv"): {"period": "2026-11-23", "lang": "sv", "sessions": 1, "searched": 0,
-                               "suggestions_shown": 0, "opened": 1, "helpful": 0, "deflected": 0,
-                               "tickets": 0, "deflection_rate": None},
+                               "suggestions_shown": 0, "opened": 1, "helpful": 0, "confirmed": 0,
+                               "pending": 0, "cancelled": 0, "tickets": 0, "deflection_rate": None},
         ("2026-11-23", "ru"): {"period": "2026-11-23", "lang": "ru", "sessions": 0, "searched": 0,
-                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "deflected": 0,
-                               "tickets": 1, "deflection_rate": 0.0},
+                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "confirmed": 0,
+                               "pending": 0, "cancelled": 0, "tickets": 1, "deflection_rate": 0.0},
     }
 
 
 def test_weekly_funnel_and_date_range(db: Database) -> None:
     with db.session() as session:
-        weekly = {(r.period, r.lang): (r.sessions, r.deflected, r.tickets)
+        weekly = {(r.period, r.lang): (r.sessions, r.confirmed, r.tickets)
                   for r in funnel(session, period="week")}
         assert weekly == {("2026-W47", "sv"): (2, 1, 1), ("2026-W47", "ru"): (1, 0, 0),
                           ("2026-W48", "en"): (1, 0, 1), ("2026-W48", "sv"): (1, 0, 0),
@@ -123,12 +125,12 @@ def test_weekly_funnel_and_date_range(db: Database) -> None:
 
 
 def test_full_report(db: Database, sample_articles) -> None:  # type: ignore[no-untyped-def]
-    settings = {"SOURCE_LANGUAGE": "en"}
+    settings = {"SOURCE_LANGUAGE": "en", "DEFLECTION_WINDOW_DAYS": 7}
     with db.session() as session:
         report = build_report(session, FakeEmbedder(), sample_articles, settings, period="week")
     totals = report.totals["all"]
-    assert (totals.sessions, totals.deflected, totals.tickets, totals.deflection_rate) == \
-        (5, 1, 3, 0.25)
+    assert (totals.sessions, totals.confirmed, totals.cancelled, totals.tickets,
+            totals.deflection_rate) == (5, 1, 1, 3, 0.25)
     # Content gaps: the forgotten-password questions in three languages form one cluster.
     first, second = report.gaps
     assert (first.count, first.languages, first.no_suggestion, first.ticket) == \
