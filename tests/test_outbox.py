@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from kb.cli import main
 from kb.db import Database
 from kb.models import OutboxItem, Ticket
 from kb.outbox import Deliver, deliver_due, retry_delay
-from kb.webhook import post_ticket
+from kb.webhook import post_ticket, sign
+from tests.conftest import REPO
 
 
 class HelpDesk:
@@ -25,6 +27,7 @@ class HelpDesk:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.keys: list[str] = []
+        self.raw: list[tuple[str, bytes]] = []  # (KB-Signature header, body as sent)
         self.failing = False
         desk = self
 
@@ -37,6 +40,7 @@ class HelpDesk:
                     return
                 desk.received.append(json.loads(body))
                 desk.keys.append(self.headers["Idempotency-Key"])
+                desk.raw.append((self.headers.get("KB-Signature", ""), body))
                 self.send_response(202)
                 self.end_headers()
 
@@ -63,9 +67,9 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def webhook(url: str, timeout: float = 2) -> dict[str, Deliver]:
+def webhook(url: str, timeout: float = 2, secret: str = "") -> dict[str, Deliver]:
     """The webhook channel alone, as the service builds it."""
-    return {"webhook": lambda ticket: post_ticket(url, ticket, timeout)}
+    return {"webhook": lambda ticket: post_ticket(url, ticket, timeout, secret)}
 
 
 def add_ticket(db: Database, subject: str = "Help") -> int:
@@ -176,3 +180,34 @@ def test_redirecting_help_desk_is_a_failure_not_a_delivery(db: Database) -> None
     assert report.failed == 1 and report.delivered == 0
     with db.session() as session:
         assert "redirect" in session.scalar(select(OutboxItem)).last_error
+
+
+def receivers_verify_signature() -> Callable[..., bool]:
+    """The verification snippet docs/tickets.md gives receivers, run as they would run it."""
+    docs = (REPO / "docs" / "tickets.md").read_text(encoding="utf-8")
+    [snippet] = re.findall(r"```python\n(.*?)```", docs, flags=re.S)
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 - our own documentation
+    return namespace["verify_signature"]
+
+
+def test_signed_webhook_verifies_as_a_receiver_would(db: Database, desk: HelpDesk) -> None:
+    verify = receivers_verify_signature()
+    add_ticket(db, "Cannot sign in")
+    assert deliver_due(db, webhook(desk.url, secret="whsec-1"), timeout=2).delivered == 1
+    [(header, body)] = desk.raw
+    assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
+    assert verify(header, body, "whsec-1")
+    tampered = body.replace(b"Cannot sign in", b"Cannot sign up")
+    assert tampered != body and not verify(header, tampered, "whsec-1")
+    assert not verify(header, body, "another-secret")
+    # A delivery captured and replayed later is refused by its timestamp.
+    old = int(header.split(",")[0][2:]) - 3600
+    assert not verify(sign("whsec-1", body, old), body, "whsec-1")
+    assert not verify("", body, "whsec-1")
+
+
+def test_unsigned_without_a_secret(db: Database, desk: HelpDesk) -> None:
+    add_ticket(db)
+    assert deliver_due(db, webhook(desk.url), timeout=2).delivered == 1
+    assert desk.raw[0][0] == ""
