@@ -31,7 +31,8 @@ class EventSchema(Schema):
     visitor_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100),
                                metadata={"description": "The widget's anonymous visitor id, kept "
                                                         "in the browser across visits."})
-    email = fields.Email(load_default=None, allow_none=True, validate=MaxChars(320),
+    # Any text: a typo must not lose the event; an address that never sends a ticket matches none.
+    email = fields.String(load_default=None, allow_none=True, validate=MaxChars(320),
                          metadata={"description": "With `deflected`: the email the customer "
                                                   "typed, so a later ticket from it cancels the "
                                                   "deflection; only its salted hash is kept."})

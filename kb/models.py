@@ -51,6 +51,7 @@ class Ticket(Base):
         return {"id": self.id, "created_at": isoformat(self.created_at), "email": self.email,
                 "subject": self.subject, "message": self.message, "lang": self.lang,
                 "page_url": self.page_url, "session_id": self.session_id,
+                "visitor_id": self.visitor_id, "email_hash": self.email_hash,
                 "suggestions_shown": self.suggestions_shown,
                 "suggestions_opened": self.suggestions_opened}
 
