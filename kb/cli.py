@@ -517,6 +517,65 @@ def _print_report(result: Any) -> None:
         click.echo("   every translation is present and current")
 
 
+def _gaps(ctx: Context, start: Any, end: Any) -> list[Any]:
+    from kb.db import Database
+    from kb.report import DateRange, content_gaps
+    from kb.searcher import model_for
+    from search.embedder import ModelLoadError
+
+    try:
+        embedder = model_for(ctx.settings)
+    except ModelLoadError as exc:
+        raise _fail_on(exc) from None
+    with Database(ctx.settings["DATABASE_URL"]).session() as session:
+        return content_gaps(session, embedder, DateRange(start, end))
+
+
+@main.group(invoke_without_command=True)
+@click.option("--from", "start", callback=_date, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", callback=_date, help="Last day (YYYY-MM-DD).")
+@click.pass_context
+def gaps(click_ctx: click.Context, start: Any, end: Any) -> None:
+    """Clusters of unanswered questions and tickets, biggest first (as on the dashboard)."""
+    click_ctx.ensure_object(Context)
+    click_ctx.meta["gap_dates"] = (start, end)
+    if click_ctx.invoked_subcommand is not None:
+        return
+    found = _gaps(click_ctx.obj, start, end)
+    for number, gap in enumerate(found, 1):
+        langs = ", ".join(f"{k} {v}" for k, v in gap.languages.items())
+        click.echo(f"{number:3d}. {gap.count} x [{langs}] {gap.typical[:100]}")
+        for _lang, example in gap.questions[1:3]:
+            click.echo(f"       {example[:100]}")
+    if not found:
+        click.echo("no unanswered questions or tickets")
+    else:
+        click.echo("\nWrite a draft article for one with: kb gaps draft N")
+
+
+@gaps.command("draft")
+@click.argument("number", type=click.IntRange(1))
+@click.option("--articles-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Articles folder (default: the ARTICLES_DIR setting).")
+@click.pass_context
+def gaps_draft(click_ctx: click.Context, number: int, articles_dir: Path | None) -> None:
+    """Write a draft article (status: draft) for gap NUMBER of `kb gaps`."""
+    from kb.gap_draft import write_draft
+
+    ctx: Context = click_ctx.ensure_object(Context)
+    found = _gaps(ctx, *click_ctx.meta.get("gap_dates", (None, None)))
+    if number > len(found):
+        raise click.BadParameter(f"there are {len(found)} gaps; run 'kb gaps' to see them",
+                                 param_hint="NUMBER")
+    try:
+        path = write_draft(found[number - 1], ctx.articles_dir(articles_dir),
+                           ctx.settings["LANGUAGES"], ctx.settings["SOURCE_LANGUAGE"])
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the draft: {exc}") from None
+    click.echo(f"wrote {path} (status: draft, not served); finish it, run 'kb check', then set "
+               "status: published")
+
+
 @main.command()
 @click.option("--days", type=click.IntRange(0), help="Override KB_RETENTION_DAYS.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")

@@ -26,11 +26,22 @@ from kb.models import Event, Feedback, Ticket
 from search.collection import ArticleSet
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Seven or more digits with the usual separators; ISO dates are left alone.
+PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d ().-]{5,}\d(?![\w-])")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    number = match.group(0)
+    if ISO_DATE.fullmatch(number) or sum(c.isdigit() for c in number) < 7:
+        return number
+    return "[phone]"
 
 
 def redact(text: str) -> str:
-    """Reports never show email addresses, even ones customers typed into a message."""
-    return EMAIL.sub("[email]", text)
+    """Reports never show email addresses or phone numbers, even ones customers typed into a
+    message."""
+    return PHONE.sub(_mask_phone, EMAIL.sub("[email]", text))
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,9 @@ class Gap:
     examples: list[str]
     no_suggestion: int = 0
     ticket: int = 0
+    typical: str = ""  # the question nearest the cluster's centre
+    # (language, question) for every one, masked, the most typical first
+    questions: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _unanswered(session: Session, dates: DateRange) -> list[tuple[str, str, str]]:
@@ -208,6 +222,10 @@ def content_gaps(session: Session, embedder: Any, dates: DateRange = DateRange()
             langs[items[m][1]] += 1
             setattr(gap, items[m][2], getattr(gap, items[m][2]) + 1)
         gap.languages = dict(sorted(langs.items()))
+        centre = vectors[members].mean(axis=0)
+        order = sorted(members, key=lambda m: -float(vectors[m] @ centre))
+        gap.questions = [(items[m][1], redact(items[m][0])) for m in order]
+        gap.typical = gap.questions[0][1]
         gaps.append(gap)
     return sorted(gaps, key=lambda g: (-g.count, g.examples[0]))
 
@@ -326,7 +344,8 @@ class Report:
             "funnel": [r.to_dict() for r in self.funnel],
             "totals": {k: v.to_dict() for k, v in self.totals.items()},
             "definitions": DEFINITIONS,
-            "content_gaps": [asdict(g) for g in self.gaps],
+            "content_gaps": [{k: v for k, v in asdict(g).items() if k != "questions"}
+                             for g in self.gaps],
             "articles": [a.to_dict() for a in self.articles],
             "translations": [asdict(t) for t in self.translations],
         }
