@@ -147,3 +147,19 @@ def test_api_visitor_email_and_external_tickets(app: Flask) -> None:
         assert stored_ticket.visitor_id == "v1" and stored_ticket.email_hash == stored.email_hash
     listed = client.get("/api/v1/admin/tickets", headers=TOKEN).get_json()["tickets"][0]
     assert listed["email_hash"] == stored.email_hash
+
+
+def test_purge_removes_email_hashes_past_retention(db: Database) -> None:
+    from kb.retention import purge
+
+    digest = "ab" * 32
+    with db.session() as session:
+        session.add_all([*said_yes("old", "v1", 1, email_hash=digest),
+                         ticket(1, email_hash=digest), *said_yes("new", "v2", 19, email_hash=digest)])
+    report = purge(db, 7, delivery_configured=False, now=at(20))
+    assert (report.events, report.tickets) == (1, 1)
+    with db.session() as session:
+        hashes = {e.session_id: e.email_hash for e in session.scalars(
+            select(Event).where(Event.type == "deflected"))}
+        assert hashes == {"old": None, "new": digest}
+        assert session.scalars(select(Ticket.email_hash)).one() is None

@@ -160,9 +160,9 @@ def test_purge_removes_exactly_what_is_past_retention(db: Database) -> None:
         session.add(OutboxItem(ticket_id=session.query(Ticket).filter_by(lang="ru").one().id,
                                attempts=1))
     now = dt.datetime(2026, 11, 27, 12, tzinfo=UTC)  # the 16th and 17th are past 7 days
-    dry = purge(db, 7, webhook_configured=True, now=now, dry_run=True)
+    dry = purge(db, 7, delivery_configured=True, now=now, dry_run=True)
     assert (dry.events, dry.feedback, dry.tickets) == (3, 1, 1)
-    done = purge(db, 7, webhook_configured=True, now=now)
+    done = purge(db, 7, delivery_configured=True, now=now)
     assert (done.events, done.feedback, done.tickets) == (3, 1, 1)
     with db.session() as session:
         queries = {e.query for e in session.query(Event).filter(Event.type == "search")}
@@ -174,7 +174,7 @@ def test_purge_removes_exactly_what_is_past_retention(db: Database) -> None:
     # Counts survive: the funnel still sees every session.
     with db.session() as session:
         assert sum(r.sessions for r in funnel(session)) == 5
-    assert purge(db, 7, webhook_configured=True, now=now).events == 0
+    assert purge(db, 7, delivery_configured=True, now=now).events == 0
 
 
 def test_kb_report_json_and_kb_purge(db: Database, database_url: str, tmp_path: Path,

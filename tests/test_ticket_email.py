@@ -340,3 +340,23 @@ def test_the_service_mails_a_ticket_and_the_admin_api_shows_a_refusal(
         app.extensions["kb_db"].dispose()
     finally:
         server.stop()
+
+
+def test_gunicorn_stops_at_start_naming_the_setting(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KB_")},
+           "KB_INSTANCE_PATH": str(tmp_path / "instance"), "KB_BIND": f"127.0.0.1:{free_port()}",
+           "KB_SMTP_URL": f"smtp://127.0.0.1:{free_port()}", "KB_WEBHOOK_TIMEOUT": "1",
+           "KB_TICKET_EMAIL_TO": "desk@help.example",
+           "KB_TICKET_EMAIL_FROM": "help@driftbox.example"}
+    started = subprocess.run([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+                              "wsgi:app"], cwd=REPO, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode != 0
+    assert "kb: KB_SMTP_URL: cannot use the mail server" in started.stderr
+    assert "Traceback" not in started.stderr

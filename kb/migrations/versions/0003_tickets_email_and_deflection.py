@@ -71,10 +71,11 @@ def downgrade() -> None:
     op.drop_table("external_ticket")
     op.drop_index("ix_ticket_email_hash", "ticket")
     for table in ("ticket", "event"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_index(f"ix_{table}_visitor_id")
-            batch.drop_column("email_hash")
-            batch.drop_column("visitor_id")
+        op.drop_index(f"ix_{table}_visitor_id", table)
+        # Plain DROP COLUMN (SQLite 3.35+): a batch copy would drop the ticket table, and with it,
+        # through ON DELETE CASCADE, every outbox row.
+        for column in ("email_hash", "visitor_id"):
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     # A ticket may now have two rows (webhook and email); the old schema allows one.
     op.execute("DELETE FROM outbox WHERE id NOT IN (SELECT MIN(id) FROM outbox GROUP BY ticket_id)")
     with op.batch_alter_table("outbox") as batch:
