@@ -109,7 +109,9 @@ def compose(ticket: dict[str, Any], mail: MailSettings) -> EmailMessage:
     suggestions = [(a, article_link(a, mail.article_url, ticket.get("page_url")), a in opened)
                    for a in dict.fromkeys(shown + opened)]
     message = EmailMessage()
-    message["Subject"] = f"[{lang}] {ticket['subject']} (ticket #{ticket['id']})"
+    # A header may not contain a line break; a customer's subject may.
+    subject = " ".join(str(ticket["subject"]).split())
+    message["Subject"] = f"[{lang}] {subject} (ticket #{ticket['id']})"
     message["From"] = mail.sender
     message["To"] = mail.to
     message["Reply-To"] = ticket["email"]
@@ -178,7 +180,10 @@ def _refused_for_good(exc: Exception) -> bool:
 def send_ticket(mail: MailSettings, ticket: dict[str, Any], timeout: float) -> None:
     """Hand the ticket's mail to the server; PermanentFailure for a refusal retrying will not
     fix, any other exception for one it may."""
-    message = compose(ticket, mail)
+    try:
+        message = compose(ticket, mail)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PermanentFailure(f"cannot write the mail for this ticket: {exc}") from exc
     try:
         smtp = _connect(mail.server, timeout)
         try:

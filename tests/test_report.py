@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.db import Database
+from kb.deflection import DEFINITIONS
 from kb.models import Event, Feedback, OutboxItem, Ticket
 from kb.report import DateRange, build_report, funnel
 from kb.retention import PURGED, purge
@@ -190,6 +191,9 @@ def test_kb_report_json_and_kb_purge(db: Database, database_url: str, tmp_path: 
     assert data["totals"]["all"]["sessions"] == 3 and data["from"] == "2026-11-16"
     text = CliRunner().invoke(main, ["report"], env=env)
     assert "Deflection funnel" in text.output and "team-accounts" in text.output
+    assert "confirmed pending cancelled" in text.output
+    for state, sentence in DEFINITIONS.items():
+        assert f"{state}: {sentence}" in text.output
     assert "@" not in text.output
     bad = CliRunner().invoke(main, ["report", "--from", "yesterday"], env=env)
     assert bad.exit_code == 2 and "not a date" in bad.output

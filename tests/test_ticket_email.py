@@ -98,7 +98,7 @@ def settings_for(port: int, user: str = "", password: str = "", **more: str) -> 
         "ARTICLE_URL": "/help/{lang}/{slug}", "WEBHOOK_TIMEOUT": TIMEOUT, **more})
 
 
-def add_ticket(db: Database, channels: dict, subject: str = "Kan inte logga in") -> int:
+def add_ticket(db: Database, channels: dict, subject: str = "Kan inte\r\nlogga  in") -> int:
     with db.session() as session:
         ticket = Ticket(email="anna@example.se", subject=subject,
                         message="Länken kommer aldrig.\n<b>Hjälp</b> & tack", lang="sv",
