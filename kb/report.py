@@ -1,7 +1,7 @@
 """Deflection insights from the stored events: funnel, content gaps, article performance,
 translation health. The SQL is plain enough to run the same on SQLite and PostgreSQL.
 
-Definitions (the README repeats them):
+Definitions (the README and docs/tickets.md repeat them):
 - a widget session is the events sharing one `session_id`; its language and day are those of its
   first event;
 - a deflection is confirmed, pending or cancelled as kb/deflection.py defines them;

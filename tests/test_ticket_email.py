@@ -6,7 +6,11 @@ Each test runs the outbox against the server as the service does, and reads what
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -39,9 +43,11 @@ class MailServer:
     """An SMTP server on a loopback port that keeps what it accepts; it can be told to answer
     4xx to the next messages, to refuse every login but one, or be stopped and started."""
 
-    def __init__(self, port: int, password: str | None = None) -> None:
+    def __init__(self, port: int, password: str | None = None,
+                 tls: ssl.SSLContext | None = None, implicit_tls: bool = False) -> None:
         self.port = port
         self.password = password
+        self.tls, self.implicit_tls = tls, implicit_tls
         self.received: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.busy_answers = 0
@@ -61,10 +67,15 @@ class MailServer:
         return AuthResult(success=ok, handled=False)
 
     def start(self) -> None:
-        options = {}
+        options: dict = {}
         if self.password is not None:
             options = {"authenticator": self._authenticate, "auth_required": True,
-                       "auth_require_tls": False}
+                       # aiosmtpd counts only STARTTLS as TLS; smtps is TLS from the start.
+                       "auth_require_tls": self.tls is not None and not self.implicit_tls}
+        if self.tls is not None and self.implicit_tls:
+            options["ssl_context"] = self.tls
+        elif self.tls is not None:  # offer STARTTLS, and accept nothing before it
+            options.update(tls_context=self.tls, require_starttls=True)
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
 
@@ -90,12 +101,33 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def settings_for(port: int, user: str = "", password: str = "", **more: str) -> dict:
+def settings_for(port: int, user: str = "", password: str = "", scheme: str = "smtp",
+                 **more: str) -> dict:
     credentials = f"{user}:{password}@" if user else ""
     return load_settings(environ={}, overrides={
-        "SMTP_URL": f"smtp://{credentials}127.0.0.1:{port}", "TICKET_EMAIL_TO": "desk@help.example",
+        "SMTP_URL": f"{scheme}://{credentials}127.0.0.1:{port}", "TICKET_EMAIL_TO": "desk@help.example",
         "TICKET_EMAIL_FROM": "Driftbox Help <help@driftbox.example>",
         "ARTICLE_URL": "/help/{lang}/{slug}", "WEBHOOK_TIMEOUT": TIMEOUT, **more})
+
+
+@pytest.fixture
+def server_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A certificate for 127.0.0.1 that the service trusts (through SSL_CERT_FILE, as an
+    operator's own CA would be), and the server's TLS context with it."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        message = "the openssl command is needed to make a test certificate"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def add_ticket(db: Database, channels: dict, subject: str = "Kan inte\r\nlogga  in") -> int:
@@ -360,3 +392,21 @@ def test_gunicorn_stops_at_start_naming_the_setting(tmp_path: Path) -> None:
     assert started.returncode != 0
     assert "kb: KB_SMTP_URL: cannot use the mail server" in started.stderr
     assert "Traceback" not in started.stderr
+
+
+@pytest.mark.parametrize("scheme", ["smtp", "smtps"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_tls_starttls_when_offered_or_from_the_first_byte(
+        db: Database, server_tls: ssl.SSLContext, scheme: str) -> None:
+    # The STARTTLS server takes no login and no mail before TLS: a delivery proves it was used.
+    server = MailServer(free_port(), password="right", tls=server_tls,
+                        implicit_tls=scheme == "smtps")
+    server.start()
+    try:
+        channels = configured_channels(settings_for(server.port, "desk", "right", scheme),
+                                       check_mail_server=True)
+        add_ticket(db, channels)
+        assert deliver_due(db, channels, TIMEOUT).delivered == 1
+    finally:
+        server.stop()
+    assert len(server.received) == 1
