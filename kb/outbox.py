@@ -40,11 +40,17 @@ class DeliveryReport:
     failed: int = 0
 
 
-def claim_time(timeout: float) -> dt.timedelta:
-    """How long a sender holds a ticket it is sending. Long enough for one delivery (each of
-    connect, send and answer may take the whole timeout), short enough that a ticket whose
-    sender died mid-delivery (a killed worker) is soon taken up by another sender."""
-    return dt.timedelta(seconds=4 * timeout + 10)
+# How many waits of up to the timeout one delivery may take: a webhook connects, sends and
+# reads the answer; a mail server is also greeted, asked for TLS, logged into, and told the
+# sender, the recipient and the message, each with its own answer.
+STEPS = {"webhook": 4, "email": 10}
+
+
+def claim_time(timeout: float, channel: str = "webhook") -> dt.timedelta:
+    """How long a sender holds a ticket it is sending. Long enough for one delivery (each of its
+    steps may take the whole timeout), short enough that a ticket whose sender died
+    mid-delivery (a killed worker) is soon taken up by another sender."""
+    return dt.timedelta(seconds=STEPS.get(channel, 4) * timeout + 10)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -125,20 +131,19 @@ def deliver_due(db: Database, channels: Mapping[str, Deliver], timeout: float,
         return report
     now = utcnow()
     with db.session() as session:
-        query = select(OutboxItem.id).where(OutboxItem.delivered_at.is_(None),
-                                            OutboxItem.failed_at.is_(None),
-                                            OutboxItem.channel.in_(list(channels)))
+        query = select(OutboxItem.id, OutboxItem.channel).where(
+            OutboxItem.delivered_at.is_(None), OutboxItem.failed_at.is_(None),
+            OutboxItem.channel.in_(list(channels)))
         if not send_all:
             query = query.where(OutboxItem.next_attempt_at <= now)
-        due = list(session.scalars(query.order_by(OutboxItem.id)))
-    for item_id in due:
-        if not _claim(db, item_id, utcnow(), send_all, claim_time(timeout)):
+        due = list(session.execute(query.order_by(OutboxItem.id)))
+    for item_id, channel in due:
+        if not _claim(db, item_id, utcnow(), send_all, claim_time(timeout, channel)):
             continue  # another sender has it, or tried it since this pass began
         with db.session() as session:
             item = session.get(OutboxItem, item_id)
             assert item is not None
             ticket = session.get(Ticket, item.ticket_id)
-            channel = item.channel
             payload = ticket.to_dict() if ticket else {"id": item.ticket_id}
         try:
             channels[channel](payload)

@@ -73,8 +73,8 @@
     var visitor = stored("localStorage", "kb-visitor:" + endpoint, uid());
     var sessionKey = "kb-session:" + endpoint;
     var saved = stored("sessionStorage", sessionKey, null) || {};
-    var session = saved.id || uid();
-    var shown = saved.shown || [], opened = saved.opened || [], current = null, lastFocus = null, timer = null, pending = null;
+    var session = typeof saved.id === "string" && saved.id || uid();
+    var shown = Array.isArray(saved.shown) ? saved.shown : [], opened = Array.isArray(saved.opened) ? saved.opened : [], current = null, lastFocus = null, timer = null, pending = null;
     var startedTicket = false, replyHours = config.replyHours || 24, retryPending = false, retryTimer = null;
 
     var host = el("div", {"class": "kb-host", "data-theme": config.theme || "light"});
