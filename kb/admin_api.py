@@ -1,19 +1,22 @@
-"""Admin endpoints behind a bearer token: rebuild the index, read tickets."""
+"""Admin endpoints behind a bearer token: rebuild the index, read and re-send tickets, report
+tickets from other channels."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import Any
 
 from flask import abort, current_app, request
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kb.models import OutboxItem, Ticket, isoformat
+from kb.deflection import email_salt, hash_email
+from kb.models import ExternalTicket, Ticket, utcnow
+from kb.outbox import resend, tickets_with_deliveries
 from kb.reindex import Reindex
 from kb.services import services
-from kb.validation import ApiBlueprint
+from kb.validation import ApiBlueprint, CreatedSchema, MaxChars
 
 bp = ApiBlueprint("admin", __name__, description="Operator endpoints (bearer token)")
 
@@ -47,6 +50,8 @@ class TicketListArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
     undelivered = fields.Boolean(load_default=False)
+    failed = fields.Boolean(load_default=False, metadata={"description": "Only tickets a "
+                                                          "channel refused for good."})
 
 
 @bp.route("/admin/reindex")
@@ -69,16 +74,69 @@ class ReindexResource(MethodView):
 @bp.route("/admin/tickets")
 class AdminTickets(MethodView):
     @bp.arguments(TicketListArgs, location="query", as_kwargs=True)
-    def get(self, limit: int, offset: int, undelivered: bool) -> dict[str, Any]:
-        """Stored tickets, newest first, with their delivery state."""
+    def get(self, limit: int, offset: int, undelivered: bool, failed: bool) -> dict[str, Any]:
+        """Stored tickets, newest first, with their delivery state per channel (a failed one
+        carries the reason in `last_error`)."""
         with services().database.session() as session:
-            query = select(Ticket, OutboxItem).join(OutboxItem, isouter=True)
-            if undelivered:
-                query = query.where(OutboxItem.delivered_at.is_(None))
-            rows = session.execute(query.order_by(Ticket.id.desc()).limit(limit).offset(offset))
-            return {"tickets": [
-                {**ticket.to_dict(),
-                 "delivered_at": isoformat(item.delivered_at) if item else None,
-                 "attempts": item.attempts if item else 0,
-                 "last_error": item.last_error if item else None}
-                for ticket, item in rows]}
+            tickets = session.scalars(tickets_with_deliveries(undelivered, failed).limit(limit).offset(offset))
+            return {"tickets": [{**ticket.to_dict(), **ticket.delivery_state()}
+                                for ticket in tickets]}
+
+
+class ResendSchema(Schema):
+    resent = fields.Integer(metadata={"description": "Deliveries made due again."})
+
+
+@bp.route("/admin/tickets/<int:ticket_id>/resend")
+class ResendTicket(MethodView):
+    @bp.response(200, ResendSchema)
+    def post(self, ticket_id: int) -> dict[str, Any]:
+        """Send a ticket whose delivery failed for good again (after fixing the setting)."""
+        database = services().database
+        with database.session() as session:
+            if session.get(Ticket, ticket_id) is None:
+                abort(404, description=f"there is no ticket {ticket_id}")
+        resent = resend(database, [ticket_id])
+        if not resent:
+            abort(409, description=f"ticket {ticket_id} has no failed delivery to re-send")
+        services().outbox.nudge()
+        return {"resent": resent}
+
+
+class ExternalTicketSchema(Schema):
+    email = fields.Email(load_default=None, allow_none=True, validate=MaxChars(320))
+    email_hash = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be the "
+                                                        "64 hex digits of a hash this service "
+                                                        "made"),
+                               metadata={"description": "The salted hash, as this service "
+                                                        "stores it (tickets' email_hash)."})
+    opened_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                     default_timezone=dt.timezone.utc,
+                                     metadata={"description": "When the customer opened it; "
+                                                              "default now."})
+    source = fields.String(load_default=None, allow_none=True, validate=MaxChars(100),
+                           metadata={"description": "Where it came from (phone, email, ...)."})
+
+    @validates_schema
+    def needs_an_email(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("email") and not data.get("email_hash"):
+            raise ValidationError("send the customer's email or its email_hash; without one "
+                                  "the ticket cannot be matched to a deflection", "_schema")
+
+
+@bp.route("/admin/tickets/external")
+class ExternalTickets(MethodView):
+    @bp.arguments(ExternalTicketSchema)
+    @bp.response(201, CreatedSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Report a ticket opened through another channel: it cancels the same customer's
+        deflections within KB_DEFLECTION_WINDOW_DAYS. Only the email's salted hash is kept."""
+        database = services().database
+        with database.session() as session:
+            email_hash = data["email_hash"] or hash_email(data["email"], email_salt(session))
+            row = ExternalTicket(email_hash=email_hash, opened_at=data["opened_at"] or utcnow(),
+                                 source=data["source"])
+            session.add(row)
+            session.flush()
+            return {"id": row.id}

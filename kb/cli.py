@@ -462,29 +462,42 @@ def tickets() -> None:
     """Customers' tickets and their delivery to the help desk."""
 
 
+def _channels(ctx: Context) -> dict[str, Any]:
+    from kb.outbox import configured_channels
+
+    try:
+        channels = configured_channels(ctx.settings, check_mail_server=True)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not channels:
+        raise click.ClickException("neither KB_WEBHOOK_URL nor KB_SMTP_URL is set: there is "
+                                   "nowhere to send tickets")
+    return channels
+
+
 @tickets.command("list")
 @click.option("--undelivered", is_flag=True, help="Only tickets not yet delivered.")
+@click.option("--failed", is_flag=True, help="Only tickets a channel refused for good.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
 @pass_context
-def tickets_list(ctx: Context, undelivered: bool, limit: int) -> None:
-    """Newest tickets with their delivery state."""
-    from sqlalchemy import select
-
+def tickets_list(ctx: Context, undelivered: bool, failed: bool, limit: int) -> None:
+    """Newest tickets with their delivery state per channel (and why one failed)."""
     from kb.db import Database
-    from kb.models import OutboxItem, Ticket
+    from kb.outbox import tickets_with_deliveries
 
     database = Database(ctx.settings["DATABASE_URL"])
     with database.session() as session:
-        query = select(Ticket, OutboxItem).join(OutboxItem, isouter=True)
-        if undelivered:
-            query = query.where(OutboxItem.delivered_at.is_(None))
-        rows = list(session.execute(query.order_by(Ticket.id.desc()).limit(limit)))
-    for ticket, item in rows:
-        state = (f"delivered {item.delivered_at:%Y-%m-%d %H:%M}" if item and item.delivered_at
-                 else f"waiting ({item.attempts if item else 0} attempts"
-                      f"{'; ' + item.last_error[:60] if item and item.last_error else ''})")
-        click.echo(f"#{ticket.id} {ticket.created_at:%Y-%m-%d %H:%M} [{ticket.lang}] "
-                   f"{ticket.subject[:50]!r} - {state}")
+        rows = list(session.scalars(tickets_with_deliveries(undelivered, failed).limit(limit)))
+        for ticket in rows:
+            states = []
+            for item in ticket.delivery_state()["deliveries"]:
+                state = (f"delivered {item['delivered_at'][:16].replace('T', ' ')}"
+                         if item["state"] == "delivered" else
+                         f"{item['state']} ({item['attempts']} attempts"
+                         f"{'; ' + item['last_error'][:120] if item['last_error'] else ''})")
+                states.append(f"{item['channel']} {state}")
+            click.echo(f"#{ticket.id} {ticket.created_at:%Y-%m-%d %H:%M} [{ticket.lang}] "
+                       f"{ticket.subject[:50]!r} - {', '.join(states) or 'no delivery'}")
     if not rows:
         click.echo("no tickets")
 
@@ -494,18 +507,35 @@ def tickets_list(ctx: Context, undelivered: bool, limit: int) -> None:
               help="Send every undelivered ticket now, even those waiting for their next retry.")
 @pass_context
 def tickets_send(ctx: Context, send_all: bool) -> None:
-    """Deliver waiting tickets to the help desk webhook (KB_WEBHOOK_URL)."""
+    """Deliver waiting tickets to the help desk (KB_WEBHOOK_URL, KB_SMTP_URL)."""
     from kb.db import Database
     from kb.outbox import deliver_due
 
-    url = ctx.settings["WEBHOOK_URL"]
-    if not url:
-        raise click.ClickException("KB_WEBHOOK_URL is not set: there is nowhere to send tickets")
-    report = deliver_due(Database(ctx.settings["DATABASE_URL"]), url,
-                         float(ctx.settings["WEBHOOK_TIMEOUT"]), send_all=send_all)
+    report = deliver_due(Database(ctx.settings["DATABASE_URL"]), _channels(ctx),
+                         ctx.settings["WEBHOOK_TIMEOUT"], send_all=send_all)
     click.echo(f"delivered {report.delivered}, failed {report.failed} (failed ones are retried "
-               "later)")
+               "later, unless refused for good: see 'kb tickets list --failed')")
     sys.exit(1 if report.failed else 0)
+
+
+@tickets.command("resend")
+@click.argument("ticket_ids", nargs=-1, type=int)
+@click.option("--failed", "all_failed", is_flag=True, help="Every ticket whose delivery failed.")
+@pass_context
+def tickets_resend(ctx: Context, ticket_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Send tickets refused for good again, once the setting is fixed (IDs or --failed)."""
+    from kb.db import Database
+    from kb.outbox import deliver_due, resend
+
+    if not ticket_ids and not all_failed:
+        raise click.UsageError("name the tickets to re-send (e.g. 12 13) or pass --failed")
+    channels = _channels(ctx)
+    database = Database(ctx.settings["DATABASE_URL"])
+    count = resend(database, None if all_failed else list(ticket_ids))
+    report = deliver_due(database, channels, ctx.settings["WEBHOOK_TIMEOUT"])
+    click.echo(f"re-sending {count} deliveries: delivered {report.delivered}, "
+               f"failed {report.failed}")
+    sys.exit(1 if report.failed or not count else 0)
 
 
 @main.group()
@@ -583,13 +613,20 @@ def _print_report(result: Any) -> None:
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.0%}"
 
+    from kb.deflection import DEFINITIONS
+
     click.echo(click.style("Deflection funnel", bold=True) + f" (per {result.period})")
     click.echo(f"{'period':10s} {'lang':4s} {'sessions':>8s} {'searched':>8s} {'shown':>6s} "
-               f"{'opened':>6s} {'helpful':>7s} {'deflected':>9s} {'tickets':>7s} {'rate':>5s}")
+               f"{'opened':>6s} {'helpful':>7s} {'confirmed':>9s} {'pending':>7s} "
+               f"{'cancelled':>9s} {'tickets':>7s} {'rate':>5s}")
     for row in [*result.funnel, *result.totals.values()]:
         click.echo(f"{row.period:10s} {row.lang:4s} {row.sessions:8d} {row.searched:8d} "
                    f"{row.suggestions_shown:6d} {row.opened:6d} {row.helpful:7d} "
-                   f"{row.deflected:9d} {row.tickets:7d} {pct(row.deflection_rate):>5s}")
+                   f"{row.confirmed:9d} {row.pending:7d} {row.cancelled:9d} {row.tickets:7d} "
+                   f"{pct(row.deflection_rate):>5s}")
+    for state, sentence in DEFINITIONS.items():
+        click.echo(f"  {state}: {sentence}")
+    click.echo("  rate: confirmed / (confirmed + tickets).")
     click.echo("\n" + click.style("Content gaps", bold=True) +
                " (unanswered questions, similar ones grouped across languages)")
     for gap in result.gaps[:15]:
@@ -611,6 +648,65 @@ def _print_report(result: Any) -> None:
         click.echo("   every translation is present and current")
 
 
+def _gaps(ctx: Context, start: Any, end: Any) -> list[Any]:
+    from kb.db import Database
+    from kb.report import DateRange, content_gaps
+    from kb.searcher import model_for
+    from search.embedder import ModelLoadError
+
+    try:
+        embedder = model_for(ctx.settings)
+    except ModelLoadError as exc:
+        raise _fail_on(exc) from None
+    with Database(ctx.settings["DATABASE_URL"]).session() as session:
+        return content_gaps(session, embedder, DateRange(start, end))
+
+
+@main.group(invoke_without_command=True)
+@click.option("--from", "start", callback=_date, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", callback=_date, help="Last day (YYYY-MM-DD).")
+@click.pass_context
+def gaps(click_ctx: click.Context, start: Any, end: Any) -> None:
+    """Clusters of unanswered questions and tickets, biggest first (as on the dashboard)."""
+    click_ctx.ensure_object(Context)
+    click_ctx.meta["gap_dates"] = (start, end)
+    if click_ctx.invoked_subcommand is not None:
+        return
+    found = _gaps(click_ctx.obj, start, end)
+    for number, gap in enumerate(found, 1):
+        langs = ", ".join(f"{k} {v}" for k, v in gap.languages.items())
+        click.echo(f"{number:3d}. {gap.count} x [{langs}] {gap.typical[:100]}")
+        for _lang, example in gap.questions[1:3]:
+            click.echo(f"       {example[:100]}")
+    if not found:
+        click.echo("no unanswered questions or tickets")
+    else:
+        click.echo("\nWrite a draft article for one with: kb gaps draft N")
+
+
+@gaps.command("draft")
+@click.argument("number", type=click.IntRange(1))
+@click.option("--articles-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Articles folder (default: the ARTICLES_DIR setting).")
+@click.pass_context
+def gaps_draft(click_ctx: click.Context, number: int, articles_dir: Path | None) -> None:
+    """Write a draft article (status: draft) for gap NUMBER of `kb gaps`."""
+    from kb.gap_draft import write_draft
+
+    ctx: Context = click_ctx.ensure_object(Context)
+    found = _gaps(ctx, *click_ctx.meta.get("gap_dates", (None, None)))
+    if number > len(found):
+        raise click.BadParameter(f"there are {len(found)} gaps; run 'kb gaps' to see them",
+                                 param_hint="NUMBER")
+    try:
+        path = write_draft(found[number - 1], ctx.articles_dir(articles_dir),
+                           ctx.settings["LANGUAGES"], ctx.settings["SOURCE_LANGUAGE"])
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the draft: {exc}") from None
+    click.echo(f"wrote {path} (status: draft, not served); finish it, run 'kb check', then set "
+               "status: published")
+
+
 @main.command()
 @click.option("--days", type=click.IntRange(0), help="Override KB_RETENTION_DAYS.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
@@ -622,7 +718,8 @@ def purge(ctx: Context, days: int | None, dry_run: bool) -> None:
 
     retention = ctx.settings["RETENTION_DAYS"] if days is None else days
     result = purge_data(Database(ctx.settings["DATABASE_URL"]), retention,
-                        bool(ctx.settings["WEBHOOK_URL"]), dry_run=dry_run)
+                        bool(ctx.settings["WEBHOOK_URL"] or ctx.settings["SMTP_URL"]),
+                        dry_run=dry_run)
     verb = "would purge" if dry_run else "purged"
     click.echo(f"{verb} data older than {retention} days ({result.cutoff:%Y-%m-%d %H:%M} UTC): "
                f"{result.events} events, {result.feedback} feedback, {result.tickets} tickets")

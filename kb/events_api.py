@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
+from kb.deflection import email_salt, hash_email
 from kb.models import Event
 from kb.security import limiter, write_limit
 from kb.services import services
-from kb.validation import ApiBlueprint, ConfiguredLanguage, CreatedSchema, MaxChars
+from kb.validation import ApiBlueprint, CreatedSchema, ConfiguredLanguage, MaxChars
 
 bp = ApiBlueprint("events", __name__, description="Record widget events")
 
@@ -26,6 +28,14 @@ def _small_json(value: dict[str, Any]) -> None:
 class EventSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     session_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100))
+    visitor_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100),
+                               metadata={"description": "The widget's anonymous visitor id, kept "
+                                                        "in the browser across visits."})
+    # Any text: a typo must not lose the event; an address that never sends a ticket matches none.
+    email = fields.String(load_default=None, allow_none=True, validate=MaxChars(320),
+                         metadata={"description": "With `deflected`: the email the customer "
+                                                  "typed, so a later ticket from it cancels the "
+                                                  "deflection; only its salted hash is kept."})
     lang = fields.String(load_default=None, allow_none=True, validate=ConfiguredLanguage())
     query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))
     article_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(200))
@@ -39,4 +49,9 @@ class EventResource(MethodView):
     @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store one widget event."""
-        return {"id": services().database.insert(Event(**data))}
+        database = services().database
+        email = data.pop("email")
+        if email:
+            with database.session() as session:
+                data["email_hash"] = hash_email(email, email_salt(session))
+        return {"id": database.insert(Event(**data))}

@@ -1,11 +1,11 @@
 """Deflection insights from the stored events: funnel, content gaps, article performance,
 translation health. The SQL is plain enough to run the same on SQLite and PostgreSQL.
 
-Definitions (docs/insights.md repeats them):
+Definitions (docs/insights.md and docs/tickets.md repeat them):
 - a widget session is the events sharing one `session_id`; its language and day are those of its
   first event;
-- deflected = the customer said an answer solved the problem and no ticket came from the session;
-- deflection rate = deflected / (deflected + tickets).
+- a deflection is confirmed, pending or cancelled as kb/deflection.py defines them;
+- deflection rate = confirmed / (confirmed + tickets).
 """
 
 from __future__ import annotations
@@ -18,18 +18,30 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Subquery, case, func, select
+from sqlalchemy.orm import Session, aliased
 
+from kb.deflection import DEFINITIONS, STATES, classify
 from kb.models import Event, Feedback, Ticket
 from search import ArticleSet, is_stale
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Seven or more digits with the usual separators; ISO dates are left alone.
+PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d ().-]{5,}\d(?![\w-])")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    number = match.group(0)
+    if ISO_DATE.fullmatch(number) or sum(c.isdigit() for c in number) < 7:
+        return number
+    return "[phone]"
 
 
 def redact(text: str) -> str:
-    """Reports never show email addresses, even ones customers typed into a message."""
-    return EMAIL.sub("[email]", text)
+    """Reports never show email addresses or phone numbers, even ones customers typed into a
+    message."""
+    return PHONE.sub(_mask_phone, EMAIL.sub("[email]", text))
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,10 @@ class DateRange:
         return out
 
 
+FUNNEL_COUNTS = ("sessions", "searched", "suggestions_shown", "opened", "helpful", *STATES,
+                 "tickets")
+
+
 @dataclass
 class FunnelRow:
     period: str
@@ -57,13 +73,15 @@ class FunnelRow:
     suggestions_shown: int = 0
     opened: int = 0
     helpful: int = 0
-    deflected: int = 0
+    confirmed: int = 0
+    pending: int = 0
+    cancelled: int = 0
     tickets: int = 0
 
     @property
     def deflection_rate(self) -> float | None:
-        total = self.deflected + self.tickets
-        return round(self.deflected / total, 4) if total else None
+        total = self.confirmed + self.tickets
+        return round(self.confirmed / total, 4) if total else None
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "deflection_rate": self.deflection_rate}
@@ -81,29 +99,38 @@ def period_key(day: str, period: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def funnel(session: Session, dates: DateRange = DateRange(), period: str = "day") -> list[FunnelRow]:
-    """Sessions and how far they got, per period and language, plus tickets created."""
+def session_facts(dates: DateRange) -> Subquery:
+    """One row per widget session: its day and language, which are those of its first event
+    (whatever later events say: a Russian session whose input was repaired stays Russian), and
+    how far it got."""
     def reached(*types: str) -> Any:
         return func.max(case((Event.type.in_(types), 1), else_=0))
 
-    ticket_sessions = select(Ticket.session_id).where(Ticket.session_id.is_not(None))
-    per_session = (
-        select(Event.session_id.label("sid"), func.min(Event.created_at).label("first_seen"),
-               func.max(Event.lang).label("lang"), reached("search").label("searched"),
-               reached("suggestions_shown").label("shown"), reached("article_opened").label("opened"),
+    steps = (
+        select(Event.session_id.label("sid"), func.min(Event.id).label("first_id"),
+               reached("search").label("searched"), reached("suggestions_shown").label("shown"),
+               reached("article_opened").label("opened"),
                reached("deflected", "helpful").label("helpful"))
         .where(Event.session_id.is_not(None), *dates.clauses(Event.created_at))
         .group_by(Event.session_id)
         .subquery())
-    has_ticket = case((per_session.c.sid.in_(ticket_sessions), 1), else_=0)
+    first = aliased(Event)
+    return (select(steps, func.date(first.created_at).label("day"), first.lang.label("lang"))
+            .join(first, first.id == steps.c.first_id)
+            .subquery())
+
+
+def funnel(session: Session, dates: DateRange = DateRange(), period: str = "day",
+           window_days: int = 7, now: dt.datetime | None = None) -> list[FunnelRow]:
+    """Sessions and how far they got, per period and language, with their deflections
+    (kb/deflection.py) and the tickets created."""
+    facts = session_facts(dates)
     rows = session.execute(
-        select(func.date(per_session.c.first_seen), per_session.c.lang,
-               func.count(), func.sum(per_session.c.searched), func.sum(per_session.c.shown),
-               func.sum(per_session.c.opened), func.sum(per_session.c.helpful),
-               func.sum(case((and_(per_session.c.helpful == 1, has_ticket == 0), 1), else_=0)))
-        .group_by(func.date(per_session.c.first_seen), per_session.c.lang))
+        select(facts.c.day, facts.c.lang, func.count(), func.sum(facts.c.searched),
+               func.sum(facts.c.shown), func.sum(facts.c.opened), func.sum(facts.c.helpful))
+        .group_by(facts.c.day, facts.c.lang))
     table: dict[tuple[str, str], FunnelRow] = {}
-    for day, lang, sessions, searched, shown, opened, helpful, deflected in rows:
+    for day, lang, sessions, searched, shown, opened, helpful in rows:
         key = (period_key(_day(day), period), lang or "?")
         row = table.setdefault(key, FunnelRow(*key))
         row.sessions += sessions
@@ -111,7 +138,16 @@ def funnel(session: Session, dates: DateRange = DateRange(), period: str = "day"
         row.suggestions_shown += int(shown or 0)
         row.opened += int(opened or 0)
         row.helpful += int(helpful or 0)
-        row.deflected += int(deflected or 0)
+    deflections = classify(session, select(facts.c.sid), window_days, now)
+    if deflections:
+        for sid, day, lang in session.execute(
+                select(facts.c.sid, facts.c.day, facts.c.lang)
+                .where(facts.c.sid.in_(select(Event.session_id)
+                                       .where(Event.type == "deflected")))):
+            if sid in deflections:
+                row = table[(period_key(_day(day), period), lang or "?")]
+                state = deflections[sid].state
+                setattr(row, state, getattr(row, state) + 1)
     tickets = session.execute(
         select(func.date(Ticket.created_at), Ticket.lang, func.count())
         .where(*dates.clauses(Ticket.created_at))
@@ -128,8 +164,7 @@ def funnel_totals(rows: Sequence[FunnelRow]) -> dict[str, FunnelRow]:
     for row in rows:
         for lang in (row.lang, "all"):
             total = totals.setdefault(lang, FunnelRow("total", lang))
-            for name in ("sessions", "searched", "suggestions_shown", "opened", "helpful",
-                         "deflected", "tickets"):
+            for name in FUNNEL_COUNTS:
                 setattr(total, name, getattr(total, name) + getattr(row, name))
     return totals
 
@@ -143,6 +178,9 @@ class Gap:
     examples: list[str]
     no_suggestion: int = 0
     ticket: int = 0
+    typical: str = ""  # the question nearest the cluster's centre
+    # (language, question) for every one, masked, the most typical first
+    questions: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _unanswered(session: Session, dates: DateRange) -> list[tuple[str, str, str]]:
@@ -184,6 +222,10 @@ def content_gaps(session: Session, embedder: Any, dates: DateRange = DateRange()
             langs[items[m][1]] += 1
             setattr(gap, items[m][2], getattr(gap, items[m][2]) + 1)
         gap.languages = dict(sorted(langs.items()))
+        centre = vectors[members].mean(axis=0)
+        order = sorted(members, key=lambda m: -float(vectors[m] @ centre))
+        gap.questions = [(items[m][1], redact(items[m][0])) for m in order]
+        gap.typical = gap.questions[0][1]
         gaps.append(gap)
     return sorted(gaps, key=lambda g: (-g.count, g.examples[0]))
 
@@ -301,7 +343,9 @@ class Report:
             "to": self.dates.end.isoformat() if self.dates.end else None,
             "funnel": [r.to_dict() for r in self.funnel],
             "totals": {k: v.to_dict() for k, v in self.totals.items()},
-            "content_gaps": [asdict(g) for g in self.gaps],
+            "definitions": DEFINITIONS,
+            "content_gaps": [{k: v for k, v in asdict(g).items() if k != "questions"}
+                             for g in self.gaps],
             "articles": [a.to_dict() for a in self.articles],
             "translations": [asdict(t) for t in self.translations],
         }
@@ -309,8 +353,9 @@ class Report:
 
 def build_report(session: Session, embedder: Any, articles: ArticleSet,
                  settings: Mapping[str, Any], dates: DateRange = DateRange(),
-                 period: str = "day") -> Report:
-    rows = funnel(session, dates, period)
+                 period: str = "day", now: dt.datetime | None = None) -> Report:
+    """Everything the dashboard and `kb report` show, for these dates."""
+    rows = funnel(session, dates, period, int(settings["DEFLECTION_WINDOW_DAYS"]), now)
     return Report(rows, funnel_totals(rows), content_gaps(session, embedder, dates),
                   article_performance(session, dates),
                   translation_health(session, articles, settings["SOURCE_LANGUAGE"], dates),

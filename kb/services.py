@@ -14,8 +14,9 @@ from flask import Flask, current_app
 
 from kb.db import Database
 from kb.live_index import LiveIndex
-from kb.outbox import BackgroundSender
+from kb.outbox import BackgroundSender, configured_channels
 from kb.reindex import Reindex, ReplicaFollower
+from kb.settings import SettingsError
 
 # The key of the Services object in `app.extensions`.
 EXTENSION = "kb"
@@ -35,6 +36,11 @@ class Services:
 def build_services(settings: Mapping[str, Any]) -> Services:
     """Open the database (migrated when AUTO_MIGRATE), load the published index, and set up the
     outbox and the index builders."""
+    try:
+        # A wrong mail server or password is found now, not with the first customer's ticket.
+        channels = configured_channels(settings, check_mail_server=True)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     database = Database(settings["DATABASE_URL"])
     if settings["AUTO_MIGRATE"]:
         database.upgrade()
@@ -43,7 +49,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
     follower.join_from_now()
     # No connection may cross gunicorn's fork: each worker opens its own on first use.
     database.dispose()
-    outbox = BackgroundSender(database, settings["WEBHOOK_URL"], settings["WEBHOOK_TIMEOUT"],
+    outbox = BackgroundSender(database, channels, settings["WEBHOOK_TIMEOUT"],
                               settings["OUTBOX_INTERVAL"])
     live = LiveIndex(settings)
     live.load_now()

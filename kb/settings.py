@@ -37,6 +37,14 @@ def _parse_runtime(value: str) -> str:
     return runtime
 
 
+def _parse_smtp_url(value: str) -> str:
+    from kb.mail import parse_smtp_url
+
+    if value.strip():
+        parse_smtp_url(value.strip())  # raises ValueError naming what is wrong
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its name without the `KB_` prefix, default, parser and help text."""
@@ -127,8 +135,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback, event and ticket posts allowed per client."),
     Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "
             "empty keeps tickets only in the database."),
-    Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for the help desk before retrying later.",
-            float),
+    Setting("WEBHOOK_SECRET", "", "Shared secret that signs every webhook delivery "
+            "(`KB-Signature` header, see docs/tickets.md); empty sends unsigned deliveries."),
+    Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for the help desk (webhook or mail server) "
+            "before retrying later.", float),
+    Setting("SMTP_URL", "", "Mail server that hands tickets to a help desk by email: "
+            "`smtp://user:password@host:587` (STARTTLS when the server offers it) or "
+            "`smtps://user:password@host:465`; empty sends no email.", _parse_smtp_url),
+    Setting("TICKET_EMAIL_TO", "", "Address tickets are mailed to (the help desk's or team's "
+            "inbox); needed with SMTP_URL."),
+    Setting("TICKET_EMAIL_FROM", "", "The service's own sender address for ticket mail (the "
+            "customer is the Reply-To); needed with SMTP_URL."),
+    Setting("DEFLECTION_WINDOW_DAYS", 7, "Days after a \"Yes, solved\" in which a ticket from "
+            "the same visitor or email cancels the deflection; only then is it confirmed.", int),
     Setting("OUTBOX_INTERVAL", 30.0, "Seconds between retries of undelivered tickets inside the "
             "service; 0 turns periodic retries off (new tickets are still sent at once; retry "
             "with `kb tickets send`).", float),

@@ -8,7 +8,9 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from kb.models import OutboxItem, Ticket
+from kb.deflection import email_salt, hash_email
+from kb.models import Ticket
+from kb.outbox import queue_ticket
 from kb.security import limiter, write_limit
 from kb.services import services
 from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
@@ -23,6 +25,8 @@ class TicketSchema(Schema):
     lang = fields.String(required=True, validate=ConfiguredLanguage())
     page_url = fields.String(load_default=None, allow_none=True, validate=MaxChars(2000))
     session_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100))
+    visitor_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(100),
+                               metadata={"description": "The widget's anonymous visitor id."})
     suggestions_shown = fields.List(fields.String(validate=MaxChars(200)), load_default=list,
                                     validate=validate.Length(max=50))
     suggestions_opened = fields.List(fields.String(validate=MaxChars(200)), load_default=list,
@@ -47,11 +51,12 @@ class TicketResource(MethodView):
         if data.pop("website", ""):
             # Looks like success to the bot; nothing is stored or forwarded.
             return {"id": None, "reply_within_hours": hours}
+        outbox = services().outbox
         with services().database.session() as session:
-            ticket = Ticket(**data)
+            ticket = Ticket(**data, email_hash=hash_email(data["email"], email_salt(session)))
             session.add(ticket)
             session.flush()
-            session.add(OutboxItem(ticket_id=ticket.id, attempts=0))
+            queue_ticket(session, ticket.id, outbox.channels)
             ticket_id = ticket.id
-        services().outbox.nudge()
+        outbox.nudge()
         return {"id": ticket_id, "reply_within_hours": hours}

@@ -12,6 +12,7 @@
   "use strict";
 
   var LANGS = ["en", "sv", "ru"];
+  var DRAFT_MS = 24 * 3600 * 1000;
   var PREFIX = "[driftbox-help]";
   var script = document.currentScript;
   var assetBase = script && script.src ? script.src.replace(/\/[^\/]*$/, "") : "";
@@ -67,8 +68,13 @@
     var draftKey = "kb-draft:" + endpoint;
     var lang = pickLang(config.lang);
     var catalog = {};
-    var session = uid();
-    var shown = [], opened = [], current = null, lastFocus = null, timer = null, pending = null;
+    // One anonymous visitor across reloads and visits (no cookie), so a ticket sent later can
+    // cancel an earlier "Yes, solved"; the session and what it showed survive a reload of the tab.
+    var visitor = stored("localStorage", "kb-visitor:" + endpoint, uid());
+    var sessionKey = "kb-session:" + endpoint;
+    var saved = stored("sessionStorage", sessionKey, null) || {};
+    var session = typeof saved.id === "string" && saved.id || uid();
+    var shown = Array.isArray(saved.shown) ? saved.shown : [], opened = Array.isArray(saved.opened) ? saved.opened : [], current = null, lastFocus = null, timer = null, pending = null;
     var startedTicket = false, replyHours = config.replyHours || 24, retryPending = false, retryTimer = null;
 
     var host = el("div", {"class": "kb-host", "data-theme": config.theme || "light"});
@@ -94,12 +100,25 @@
       try { return new Intl.DisplayNames([lang], {type: "language"}).of(code); } catch (e) { return code; }
     }
 
+    function stored(area, key, fallback) {
+      try {
+        var storage = window[area]; // reading it throws where storage is blocked
+        var value = JSON.parse(storage.getItem(key) || "null");
+        if (value !== null) return value;
+        if (fallback !== null) storage.setItem(key, JSON.stringify(fallback));
+      } catch (e) { /* storage blocked: this page view only */ }
+      return fallback;
+    }
+    function saveSession() {
+      try { sessionStorage.setItem(sessionKey, JSON.stringify({id: session, shown: shown.slice(0, 50), opened: opened.slice(0, 50)})); } catch (e) { /* storage blocked */ }
+    }
+
     function send(path, body) {
       return fetch(api + path, {method: "POST", headers: {"Content-Type": "application/json"},
                                 body: JSON.stringify(body), keepalive: true});
     }
     function track(type, extra) {
-      var body = {type: type, session_id: session, lang: lang};
+      var body = {type: type, session_id: session, visitor_id: visitor, lang: lang};
       Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
       send("/events", body).catch(function () {});
     }
@@ -159,7 +178,10 @@
     }
 
     function draft() {
-      return {email: ui.email.value, subject: ui.subject.value, message: ui.message.value};
+      return {email: ui.email.value, subject: ui.subject.value, message: ui.message.value, savedAt: Date.now()};
+    }
+    function clearDraft() {
+      try { localStorage.removeItem(draftKey); } catch (e) { /* storage blocked */ }
     }
     function saveDraft() {
       try { localStorage.setItem(draftKey, JSON.stringify(draft())); } catch (e) { /* storage blocked */ }
@@ -167,6 +189,8 @@
     function restoreDraft() {
       try {
         var saved = JSON.parse(localStorage.getItem(draftKey) || "null");
+        // A day-old draft is someone else's on a shared computer, or forgotten: start empty.
+        if (saved && !(Date.now() - saved.savedAt < DRAFT_MS)) { clearDraft(); saved = null; }
         if (saved) {
           ui.email.value = saved.email || ""; ui.subject.value = saved.subject || ""; ui.message.value = saved.message || "";
           if (ui.subject.value || ui.message.value) suggestSoon();
@@ -202,7 +226,7 @@
       ui.repaired.hidden = !(repairedQuery && results.length);
       ui.repaired.textContent = ui.repaired.hidden ? "" : format(_("Showing results for: %(query)s"), {query: repairedQuery});
       results.slice(0, 3).forEach(function (result) {
-        if (shown.indexOf(result.id) < 0) shown.push(result.id);
+        if (shown.indexOf(result.id) < 0) { shown.push(result.id); saveSession(); }
         var button = el("button", {type: "button", "class": "kb-suggestion"}, [
           el("strong", {text: result.title}),
           result.fallback ? el("span", {"class": "kb-label", text: format(_("In %(language)s"), {language: languageName(result.lang)})}) : null,
@@ -221,7 +245,7 @@
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (article) {
           current = article;
-          if (opened.indexOf(article.id) < 0) opened.push(article.id);
+          if (opened.indexOf(article.id) < 0) { opened.push(article.id); saveSession(); }
           ui.articleTitle.textContent = article.title;
           ui.articleLabel.hidden = article.lang === lang;
           ui.articleLabel.textContent = format(_("This answer is in %(language)s."), {language: languageName(article.lang)});
@@ -241,7 +265,9 @@
       send("/feedback", {article_id: current.id, helpful: helpful, session_id: session,
                          query: (ui.subject.value + " " + ui.message.value).trim().slice(0, 500) || null}).catch(function () {});
       if (helpful) {
-        track("deflected", {article_id: current.id});
+        // The email (kept by the service only as a salted hash) lets a later ticket cancel this.
+        track("deflected", {article_id: current.id, email: ui.email.checkValidity() && ui.email.value.trim() || null});
+        clearDraft();
         ui.article.hidden = true; ui.done.hidden = false;
         ui.done.textContent = "";
         ui.done.appendChild(el("p", {text: _("Great, we are glad it helped! You do not need to send a message.")}));
@@ -267,14 +293,14 @@
       }
       ui.submit.disabled = true;
       var body = {email: ui.email.value.trim(), subject: ui.subject.value.trim(), message: ui.message.value.trim(),
-                  lang: lang, page_url: String(location.href).slice(0, 2000), session_id: session,
+                  lang: lang, page_url: String(location.href).slice(0, 2000), session_id: session, visitor_id: visitor,
                   suggestions_shown: shown.slice(0, 50), suggestions_opened: opened.slice(0, 50), website: ui.website.value};
       send("/tickets", body).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
       }).then(function (result) {
         ui.submit.disabled = false;
         if (!result.ok) { failed(result.status, result.data); return; }
-        try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ }
+        clearDraft();
         track("ticket_sent");
         var hours = (result.data && result.data.reply_within_hours) || replyHours;
         ui.form.reset(); ui.form.hidden = true; ui.done.hidden = false; ui.done.textContent = "";

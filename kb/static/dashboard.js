@@ -7,7 +7,7 @@
   var report = JSON.parse(source.textContent);
   var all = report.totals.all || {};
   var steps = [["sessions", "Sessions"], ["searched", "Searched"], ["suggestions_shown", "Suggestions shown"],
-               ["opened", "Articles opened"], ["helpful", "Helpful"], ["deflected", "Deflected"], ["tickets", "Tickets"]];
+               ["opened", "Articles opened"], ["helpful", "Helpful"], ["confirmed", "Confirmed deflections"], ["tickets", "Tickets"]];
   new Chart(document.getElementById("funnel-chart"), {
     type: "bar",
     data: {labels: steps.map(function (s) { return s[1]; }),

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from kb import create_app
+from kb.deflection import DEFINITIONS
 from kb.services import services
 from tests.support.app import app_config
 from tests.support.report_data import seed
@@ -35,6 +36,10 @@ def test_login_then_dashboard_tables(app: Flask) -> None:
     for table in ("funnel", "gaps", "articles", "translations"):
         assert f'<table id="{table}">' in html
     assert "<td>2026-W47</td><td>sv</td><td>2</td>" in html
+    # Confirmed, pending and cancelled deflections, each defined in one sentence.
+    assert "<th>confirmed</th><th>pending</th><th>cancelled</th>" in html
+    for state, sentence in DEFINITIONS.items():
+        assert f"<dt>{state.capitalize()}</dt><dd>{sentence}</dd>" in html
     assert "sv/reset-password" in html and "team-accounts" in html
     assert "@example" not in html
     assert client.post("/admin/logout").status_code == 302

@@ -300,3 +300,105 @@ def test_repaired_question_says_what_was_searched(page, server) -> None:
     page.locator("#kb-message").fill("I cannot sign in")
     repaired.wait_for(state="hidden")
     assert page.problems == []
+
+
+# --- Honest deflection: one visitor and one session across reloads, and a draft that goes ------
+
+def test_a_reload_mid_draft_keeps_the_session_and_the_opened_articles(page, server) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("reload@example.com")
+    ask(page, "Forgot password", "I forgot my password and cannot sign in")
+    page.locator(".kb-suggestion").first.click()
+    page.locator("#kb-article-title").wait_for()
+    page.get_by_role("button", name="Back to the form").click()
+    session = page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('kb-session'))"
+                            ".map(k => JSON.parse(sessionStorage.getItem(k)))")[0]
+    assert session["opened"], "the opened article is remembered for this session"
+    page.reload()
+    page.locator("#kb-message").wait_for()
+    assert page.locator("#kb-message").input_value() == "I forgot my password and cannot sign in"
+    page.get_by_role("button", name="Send to support").click()
+    page.get_by_text("We will answer within 24 hours.").wait_for()
+    [ticket] = rows(app, Ticket, Ticket.email == "reload@example.com")
+    assert ticket.session_id == session["id"]
+    assert ticket.suggestions_opened == session["opened"]
+    opened_before = rows(app, Event, Event.type == "article_opened",
+                         Event.session_id == session["id"])
+    assert opened_before and opened_before[0].visitor_id == ticket.visitor_id
+    assert ticket.visitor_id
+
+
+def test_a_ticket_within_the_window_cancels_the_pending_deflection(page, server) -> None:
+    from kb.deflection import classify
+
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("later@example.com")
+    ask(page, "Forgot password", "I forgot my password and cannot sign in")
+    page.locator(".kb-suggestion").first.click()
+    page.locator("#kb-article-title").wait_for()
+    page.get_by_role("button", name="Yes, problem solved").click()
+    page.locator(".kb-done").wait_for()
+    first_session = page.evaluate(
+        "JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)"
+        ".find(k => k.startsWith('kb-session')))).id")
+
+    def state() -> str | None:
+        with services(app).database.session() as session:
+            found = classify(session, select(Event.session_id).where(
+                Event.session_id == first_session), 7)
+        return found[first_session].state if first_session in found else None
+
+    assert eventually(lambda: state() == "pending"), state()
+    # The next day, in a new tab: a new session, the same visitor, a ticket after all.
+    second = page.context.new_page()
+    second.goto(f"{url}/demo/en")
+    second.locator("#kb-email").fill("someone-else@example.com")
+    second.locator("#kb-subject").fill("Still locked out")
+    second.locator("#kb-message").fill("The reset link did not work after all")
+    second.get_by_role("button", name="Send to support").click()
+    second.get_by_text("We will answer within 24 hours.").wait_for()
+    [ticket] = rows(app, Ticket, Ticket.email == "someone-else@example.com")
+    assert ticket.session_id != first_session
+    assert state() == "cancelled"
+
+
+def test_the_draft_is_gone_after_yes_and_a_shared_computer_starts_empty(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("private@example.com")
+    ask(page, "Forgot password", "My private message about my password")
+    page.locator(".kb-suggestion").first.click()
+    page.locator("#kb-article-title").wait_for()
+    drafts = "Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+    assert len(page.evaluate(drafts)) == 1
+    page.get_by_role("button", name="Yes, problem solved").click()
+    page.locator(".kb-done").wait_for()
+    assert page.evaluate(drafts) == []
+    # The next person at this computer opens the contact page: nothing of the first is there.
+    following = page.context.new_page()
+    following.goto(f"{url}/demo/en")
+    following.locator("#kb-message").wait_for()
+    assert following.locator("#kb-email").input_value() == ""
+    assert following.locator("#kb-message").input_value() == ""
+
+
+def test_a_draft_older_than_a_day_is_not_shown(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("yesterday@example.com")
+    page.locator("#kb-message").fill("Typed and forgotten")
+    page.evaluate("""() => {
+        const key = Object.keys(localStorage).find(k => k.startsWith('kb-draft'));
+        const draft = JSON.parse(localStorage.getItem(key));
+        draft.savedAt = Date.now() - 25 * 3600 * 1000;
+        localStorage.setItem(key, JSON.stringify(draft));
+    }""")
+    following = page.context.new_page()
+    following.goto(f"{url}/demo/en")
+    following.locator("#kb-message").wait_for()
+    assert following.locator("#kb-message").input_value() == ""
+    assert following.locator("#kb-email").input_value() == ""
+    assert following.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
+                              ) == []

@@ -20,7 +20,7 @@ def seed(db: Database) -> None:
                      data=extra.pop("data", {}), **extra)
 
     with db.session() as s:
-        # s1, Swedish: found the answer and said so -> deflected.
+        # s1, Swedish: found the answer and said so, no ticket in the week after -> confirmed.
         s.add_all([event("s1", "widget_opened", 16, "sv"),
                    event("s1", "search", 16, "sv", query="glömt lösenord",
                          data={"abstained": False, "results": ["sv/reset-password"]}),
@@ -46,7 +46,7 @@ def seed(db: Database) -> None:
         s.add_all([event("s3", "widget_opened", 17, "ru"),
                    event("s3", "search", 17, "ru", query="забыла пароль",
                          data={"abstained": True, "results": []})])
-        # s4, English, next week: said helpful, yet sent a ticket anyway -> not deflected.
+        # s4, English, next week: said helpful, yet sent a ticket anyway -> cancelled.
         s.add_all([event("s4", "widget_opened", 23, "en"),
                    event("s4", "search", 23, "en", query="forgot password email never came",
                          data={"abstained": True, "results": []}),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from sqlalchemy import select
 from kb.cli import main
 from kb.db import Database
 from kb.models import OutboxItem, Ticket
-from kb.outbox import deliver_due, retry_delay
+from kb.outbox import Deliver, deliver_due, retry_delay
+from kb.webhook import post_ticket, sign
+from tests.support.articles import REPO
 
 
 class HelpDesk:
@@ -24,6 +27,7 @@ class HelpDesk:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.keys: list[str] = []
+        self.raw: list[tuple[str, bytes]] = []  # (KB-Signature header, body as sent)
         self.failing = False
         desk = self
 
@@ -36,6 +40,7 @@ class HelpDesk:
                     return
                 desk.received.append(json.loads(body))
                 desk.keys.append(self.headers["Idempotency-Key"])
+                desk.raw.append((self.headers.get("KB-Signature", ""), body))
                 self.send_response(202)
                 self.end_headers()
 
@@ -62,6 +67,11 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+def webhook(url: str, timeout: float = 2, secret: str = "") -> dict[str, Deliver]:
+    """The webhook channel alone, as the service builds it."""
+    return {"webhook": lambda ticket: post_ticket(url, ticket, timeout, secret)}
+
+
 def add_ticket(db: Database, subject: str = "Help") -> int:
     with db.session() as session:
         ticket = Ticket(email="a@example.com", subject=subject, message="It broke", lang="en",
@@ -75,23 +85,23 @@ def add_ticket(db: Database, subject: str = "Help") -> int:
 def test_outage_then_recovery_delivers_once(db: Database, desk: HelpDesk) -> None:
     ticket_id = add_ticket(db)
     desk.failing = True
-    first = deliver_due(db, desk.url, timeout=2)
+    first = deliver_due(db, webhook(desk.url), timeout=2)
     assert (first.delivered, first.failed) == (0, 1)
     with db.session() as session:
         item = session.scalar(select(OutboxItem))
         assert item.attempts == 1 and item.delivered_at is None and "503" in item.last_error
     # Not due yet: a pass right away does not hammer the help desk.
-    assert deliver_due(db, desk.url, timeout=2).failed == 0
+    assert deliver_due(db, webhook(desk.url), timeout=2).failed == 0
     desk.failing = False
-    assert deliver_due(db, desk.url, timeout=2, send_all=True).delivered == 1
-    assert deliver_due(db, desk.url, timeout=2, send_all=True).delivered == 0
+    assert deliver_due(db, webhook(desk.url), timeout=2, send_all=True).delivered == 1
+    assert deliver_due(db, webhook(desk.url), timeout=2, send_all=True).delivered == 0
     assert [r["ticket"]["id"] for r in desk.received] == [ticket_id]
     assert desk.keys == [f"ticket-{ticket_id}"]
 
 
 def test_unreachable_help_desk_keeps_tickets(db: Database) -> None:
     add_ticket(db)
-    report = deliver_due(db, "http://127.0.0.1:9/nothing-listens-here", timeout=1)
+    report = deliver_due(db, webhook("http://127.0.0.1:9/nothing-listens-here"), timeout=1)
     assert report.failed == 1
     with db.session() as session:
         assert session.scalar(select(OutboxItem)).delivered_at is None
@@ -100,7 +110,8 @@ def test_unreachable_help_desk_keeps_tickets(db: Database) -> None:
 def test_two_senders_never_send_the_same_ticket(db: Database, desk: HelpDesk) -> None:
     for n in range(10):
         add_ticket(db, f"ticket {n}")
-    threads = [threading.Thread(target=deliver_due, args=(db, desk.url, 2)) for _ in range(3)]
+    threads = [threading.Thread(target=deliver_due, args=(db, webhook(desk.url), 2))
+               for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -113,16 +124,14 @@ def test_a_pass_skips_a_ticket_another_sender_tried_since_it_began(db: Database)
     first, second = add_ticket(db, "first"), add_ticket(db, "second")
     posted: list[str] = []
 
-    def post_while_another_sender_fails_the_second(url: str, payload: dict, timeout: float,
-                                                   key: str) -> None:
-        posted.append(key)
-        if key == f"ticket-{first}":
+    def post_while_another_sender_fails_the_second(ticket: dict) -> None:
+        posted.append(f"ticket-{ticket['id']}")
+        if ticket["id"] == first:
             # Meanwhile another worker's sender tried the second ticket, and the desk refused it.
-            assert deliver_due(db, "http://127.0.0.1:9/refused", timeout=1).failed == 1
+            assert deliver_due(db, webhook("http://127.0.0.1:9/refused", 1), timeout=1).failed == 1
             raise OSError("help desk down")
 
-    report = deliver_due(db, "http://desk.invalid/intake", timeout=1,
-                         post=post_while_another_sender_fails_the_second)
+    report = deliver_due(db, {"webhook": post_while_another_sender_fails_the_second}, timeout=1)
     assert posted == [f"ticket-{first}"] and report.failed == 1
     with db.session() as session:
         attempts = dict(session.execute(select(OutboxItem.ticket_id, OutboxItem.attempts)).all())
@@ -166,8 +175,39 @@ def test_redirecting_help_desk_is_a_failure_not_a_delivery(db: Database) -> None
     server = HTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     add_ticket(db)
-    report = deliver_due(db, f"http://127.0.0.1:{server.server_port}/intake", timeout=2)
+    report = deliver_due(db, webhook(f"http://127.0.0.1:{server.server_port}/intake"), timeout=2)
     server.shutdown()
     assert report.failed == 1 and report.delivered == 0
     with db.session() as session:
         assert "redirect" in session.scalar(select(OutboxItem)).last_error
+
+
+def receivers_verify_signature() -> Callable[..., bool]:
+    """The verification snippet docs/tickets.md gives receivers, run as they would run it."""
+    docs = (REPO / "docs" / "tickets.md").read_text(encoding="utf-8")
+    [snippet] = re.findall(r"```python\n(.*?)```", docs, flags=re.S)
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 - our own documentation
+    return namespace["verify_signature"]
+
+
+def test_signed_webhook_verifies_as_a_receiver_would(db: Database, desk: HelpDesk) -> None:
+    verify = receivers_verify_signature()
+    add_ticket(db, "Cannot sign in")
+    assert deliver_due(db, webhook(desk.url, secret="whsec-1"), timeout=2).delivered == 1
+    [(header, body)] = desk.raw
+    assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
+    assert verify(header, body, "whsec-1")
+    tampered = body.replace(b"Cannot sign in", b"Cannot sign up")
+    assert tampered != body and not verify(header, tampered, "whsec-1")
+    assert not verify(header, body, "another-secret")
+    # A delivery captured and replayed later is refused by its timestamp.
+    old = int(header.split(",")[0][2:]) - 3600
+    assert not verify(sign("whsec-1", body, old), body, "whsec-1")
+    assert not verify("", body, "whsec-1")
+
+
+def test_unsigned_without_a_secret(db: Database, desk: HelpDesk) -> None:
+    add_ticket(db)
+    assert deliver_due(db, webhook(desk.url), timeout=2).delivered == 1
+    assert desk.raw[0][0] == ""

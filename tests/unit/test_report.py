@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.db import Database
+from kb.deflection import DEFINITIONS
 from kb.models import Event, Feedback, OutboxItem, Ticket
 from kb.report import DateRange, build_report, funnel
 from kb.retention import PURGED, purge
@@ -39,26 +40,28 @@ def test_daily_funnel(db: Database) -> None:
         rows = {(r.period, r.lang): r.to_dict() for r in funnel(session, period="day")}
     assert rows == {
         ("2026-11-16", "sv"): {"period": "2026-11-16", "lang": "sv", "sessions": 2, "searched": 2,
-                               "suggestions_shown": 2, "opened": 2, "helpful": 1, "deflected": 1,
-                               "tickets": 1, "deflection_rate": 0.5},
+                               "suggestions_shown": 2, "opened": 2, "helpful": 1, "confirmed": 1,
+                               "pending": 0, "cancelled": 0, "tickets": 1,
+                               "deflection_rate": 0.5},
         ("2026-11-17", "ru"): {"period": "2026-11-17", "lang": "ru", "sessions": 1, "searched": 1,
-                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "deflected": 0,
-                               "tickets": 0, "deflection_rate": None},
+                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "confirmed": 0,
+                               "pending": 0, "cancelled": 0, "tickets": 0, "deflection_rate": None},
         ("2026-11-23", "en"): {"period": "2026-11-23", "lang": "en", "sessions": 1, "searched": 1,
-                               "suggestions_shown": 0, "opened": 0, "helpful": 1, "deflected": 0,
-                               "tickets": 1, "deflection_rate": 0.0},
+                               "suggestions_shown": 0, "opened": 0, "helpful": 1, "confirmed": 0,
+                               "pending": 0, "cancelled": 1, "tickets": 1,
+                               "deflection_rate": 0.0},
         ("2026-11-23", "sv"): {"period": "2026-11-23", "lang": "sv", "sessions": 1, "searched": 0,
-                               "suggestions_shown": 0, "opened": 1, "helpful": 0, "deflected": 0,
-                               "tickets": 0, "deflection_rate": None},
+                               "suggestions_shown": 0, "opened": 1, "helpful": 0, "confirmed": 0,
+                               "pending": 0, "cancelled": 0, "tickets": 0, "deflection_rate": None},
         ("2026-11-23", "ru"): {"period": "2026-11-23", "lang": "ru", "sessions": 0, "searched": 0,
-                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "deflected": 0,
-                               "tickets": 1, "deflection_rate": 0.0},
+                               "suggestions_shown": 0, "opened": 0, "helpful": 0, "confirmed": 0,
+                               "pending": 0, "cancelled": 0, "tickets": 1, "deflection_rate": 0.0},
     }
 
 
 def test_weekly_funnel_and_date_range(db: Database) -> None:
     with db.session() as session:
-        weekly = {(r.period, r.lang): (r.sessions, r.deflected, r.tickets)
+        weekly = {(r.period, r.lang): (r.sessions, r.confirmed, r.tickets)
                   for r in funnel(session, period="week")}
         assert weekly == {("2026-W47", "sv"): (2, 1, 1), ("2026-W47", "ru"): (1, 0, 0),
                           ("2026-W48", "en"): (1, 0, 1), ("2026-W48", "sv"): (1, 0, 0),
@@ -69,12 +72,12 @@ def test_weekly_funnel_and_date_range(db: Database) -> None:
 
 
 def test_full_report(db: Database, sample_articles) -> None:  # type: ignore[no-untyped-def]
-    settings = {"SOURCE_LANGUAGE": "en"}
+    settings = {"SOURCE_LANGUAGE": "en", "DEFLECTION_WINDOW_DAYS": 7}
     with db.session() as session:
         report = build_report(session, FakeEmbedder(), sample_articles, settings, period="week")
     totals = report.totals["all"]
-    assert (totals.sessions, totals.deflected, totals.tickets, totals.deflection_rate) == \
-        (5, 1, 3, 0.25)
+    assert (totals.sessions, totals.confirmed, totals.cancelled, totals.tickets,
+            totals.deflection_rate) == (5, 1, 1, 3, 0.25)
     # Content gaps: the forgotten-password questions in three languages form one cluster.
     first, second = report.gaps
     assert (first.count, first.languages, first.no_suggestion, first.ticket) == \
@@ -104,9 +107,9 @@ def test_purge_removes_exactly_what_is_past_retention(db: Database) -> None:
         session.add(OutboxItem(ticket_id=session.query(Ticket).filter_by(lang="ru").one().id,
                                attempts=1))
     now = dt.datetime(2026, 11, 27, 12, tzinfo=UTC)  # the 16th and 17th are past 7 days
-    dry = purge(db, 7, webhook_configured=True, now=now, dry_run=True)
+    dry = purge(db, 7, delivery_configured=True, now=now, dry_run=True)
     assert (dry.events, dry.feedback, dry.tickets) == (3, 1, 1)
-    done = purge(db, 7, webhook_configured=True, now=now)
+    done = purge(db, 7, delivery_configured=True, now=now)
     assert (done.events, done.feedback, done.tickets) == (3, 1, 1)
     with db.session() as session:
         queries = {e.query for e in session.query(Event).filter(Event.type == "search")}
@@ -118,7 +121,7 @@ def test_purge_removes_exactly_what_is_past_retention(db: Database) -> None:
     # Counts survive: the funnel still sees every session.
     with db.session() as session:
         assert sum(r.sessions for r in funnel(session)) == 5
-    assert purge(db, 7, webhook_configured=True, now=now).events == 0
+    assert purge(db, 7, delivery_configured=True, now=now).events == 0
 
 
 def test_kb_report_json_and_kb_purge(db: Database, database_url: str, tmp_path: Path,
@@ -134,6 +137,9 @@ def test_kb_report_json_and_kb_purge(db: Database, database_url: str, tmp_path: 
     assert data["totals"]["all"]["sessions"] == 3 and data["from"] == "2026-11-16"
     text = CliRunner().invoke(main, ["report"], env=env)
     assert "Deflection funnel" in text.output and "team-accounts" in text.output
+    assert "confirmed pending cancelled" in text.output
+    for state, sentence in DEFINITIONS.items():
+        assert f"{state}: {sentence}" in text.output
     assert "@" not in text.output
     bad = CliRunner().invoke(main, ["report", "--from", "yesterday"], env=env)
     assert bad.exit_code == 2 and "not a date" in bad.output
