@@ -18,13 +18,16 @@ from kb.outbox import BackgroundSender
 from kb.reindex import Reindex, ReplicaFollower
 from kb.security import init_security
 from kb.settings import load_settings
+from kb.site_content import ContentSource
 from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then the instance config file, then KB_* variables, then tests."""
+def create_app(test_config: dict[str, Any] | None = None,
+               site_content: ContentSource | None = None) -> Flask:
+    """Build the app: defaults, then the instance config file, then KB_* variables, then tests.
+    `site_content` replaces what the help center shows (`kb preview` shows the working folder)."""
     settings = load_settings(overrides=test_config)
     instance_path = Path(settings["INSTANCE_PATH"]).resolve()
     app = Flask(__name__, instance_path=str(instance_path))
@@ -81,8 +84,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from kb import widget_routes
     from kb.dashboard import init_dashboard
 
+    from kb.site import init_site
+
     app.register_blueprint(widget_routes.bp)
     init_dashboard(app)
+    init_site(app, site_content, preview=site_content is not None)
     init_security(app)
     # After flask-smorest's own handlers, so every error takes our one shape.
     register_error_handlers(app)

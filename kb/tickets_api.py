@@ -43,15 +43,20 @@ class TicketResource(MethodView):
     @bp.response(201, TicketCreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store a ticket (and queue it for the help desk) before answering 201."""
-        hours = int(current_app.config["SUPPORT_REPLY_HOURS"])
-        if data.pop("website", ""):
-            # Looks like success to the bot; nothing is stored or forwarded.
-            return {"id": None, "reply_within_hours": hours}
-        with current_app.extensions["kb_db"].session() as session:
-            ticket = Ticket(**data)
-            session.add(ticket)
-            session.flush()
-            session.add(OutboxItem(ticket_id=ticket.id, attempts=0))
-            ticket_id = ticket.id
-        current_app.extensions["kb_outbox"].nudge()
-        return {"id": ticket_id, "reply_within_hours": hours}
+        return {"id": store_ticket(data),
+                "reply_within_hours": int(current_app.config["SUPPORT_REPLY_HOURS"])}
+
+
+def store_ticket(data: dict[str, Any]) -> int | None:
+    """Store a validated ticket with its outbox entry and wake the sender; None for a bot that
+    filled the honeypot (it is told "sent", nothing is stored)."""
+    if data.pop("website", ""):
+        return None
+    with current_app.extensions["kb_db"].session() as session:
+        ticket = Ticket(**data)
+        session.add(ticket)
+        session.flush()
+        session.add(OutboxItem(ticket_id=ticket.id, attempts=0))
+        ticket_id = ticket.id
+    current_app.extensions["kb_outbox"].nudge()
+    return ticket_id

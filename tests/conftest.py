@@ -181,3 +181,36 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
     }
     config.update(overrides)
     return config
+
+
+# --- The help center -------------------------------------------------------------------------
+
+DRAFT_SLUG = "unreleased-feature"
+
+
+def write_site_articles(root: Path) -> Path:
+    """The sample help center plus drafts: a draft article, and a draft Swedish translation of
+    an article that is published in English only (neither may ever reach the public)."""
+    import shutil
+
+    shutil.copytree(SAMPLE_ARTICLES, root)
+    (root / "en" / f"{DRAFT_SLUG}.md").write_text(article_text(
+        "An unreleased feature", summary="Not for customers yet.", status="draft",
+        category="account"), encoding="utf-8")
+    (root / "sv" / "team-accounts.md").write_text(article_text(
+        "Teamkonton (utkast)", summary="Inte klar.", status="draft"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def site_index(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> tuple[Path, Path]:
+    """(articles folder, index link) of the sample help center with drafts, indexed once."""
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+
+    tmp = tmp_path_factory.mktemp("site-instance")
+    root = write_site_articles(tmp / "articles")
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp / "instance"), "MODEL": fake_model, "ARTICLES_DIR": str(root)})
+    build_and_publish(settings)
+    return root, Path(settings["INDEX_DIR"])
