@@ -86,7 +86,7 @@ class WorkingFolder:
         self.root = root
         self.rules = rules
         self._lock = threading.Lock()
-        self._cached: tuple[str, SiteContent] | None = None
+        self._cached: tuple[tuple[str, int], SiteContent] | None = None
 
     def stamp(self) -> str:
         """Changes when any article file is added, removed or saved."""
@@ -104,8 +104,9 @@ class WorkingFolder:
                 index: SearchIndex | None = None) -> SiteContent:
         """The folder's articles now, drafts included, with each file's `kb check` problems."""
         stamp = self.stamp()
+        key = (stamp, id(index))
         with self._lock:
-            if self._cached is not None and self._cached[0] == stamp:
+            if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
         articles = load_articles(self.root, self.settings["LANGUAGES"],
                                  self.settings["ARTICLE_URL"])
@@ -118,7 +119,7 @@ class WorkingFolder:
                               updated_at=dt.datetime.now(dt.timezone.utc), engine=engine,
                               index=index, show_drafts=True, problems=problems)
         with self._lock:
-            self._cached = (stamp, content)
+            self._cached = (key, content)
         return content
 
 

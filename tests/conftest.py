@@ -186,11 +186,13 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
 # --- The help center -------------------------------------------------------------------------
 
 DRAFT_SLUG = "unreleased-feature"
+SHORT_SLUG = "find-receipts"  # published, English only, one heading: no table of contents
 
 
 def write_site_articles(root: Path) -> Path:
-    """The sample help center plus drafts: a draft article, and a draft Swedish translation of
-    an article that is published in English only (neither may ever reach the public)."""
+    """The sample help center plus drafts (a draft article, and a draft Swedish translation of
+    an article published in English only: neither may ever reach the public) and one short
+    article."""
     import shutil
 
     shutil.copytree(SAMPLE_ARTICLES, root)
@@ -199,6 +201,10 @@ def write_site_articles(root: Path) -> Path:
         category="account"), encoding="utf-8")
     (root / "sv" / "team-accounts.md").write_text(article_text(
         "Teamkonton (utkast)", summary="Inte klar.", status="draft"), encoding="utf-8")
+    (root / "en" / f"{SHORT_SLUG}.md").write_text(article_text(
+        "Where to find your receipts", summary="Receipts are under Settings, then Billing.",
+        category="billing", body="Open Settings, then Billing.\n\n## Older receipts\n\n"
+        "Receipts older than a year are sent by email on request.\n"), encoding="utf-8")
     return root
 
 
