@@ -220,3 +220,35 @@ def site_index(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> tup
         "INSTANCE_PATH": str(tmp / "instance"), "MODEL": fake_model, "ARTICLES_DIR": str(root)})
     build_and_publish(settings)
     return root, Path(settings["INDEX_DIR"])
+
+
+# --- A real browser --------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("KB_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# axe-core from the npm registry, installed by .ci/run (or: npm install --prefix .test-tools axe-core)
+AXE = Path(os.environ.get("KB_TEST_AXE",
+                          REPO / ".test-tools" / "node_modules" / "axe-core" / "axe.min.js"))
+
+
+def missing_tool(message: str) -> None:
+    """Skip a test whose tool is not installed here; under CI a missing tool is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def chromium():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium, driven by Playwright."""
+    import shutil
+
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        missing_tool(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

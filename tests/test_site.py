@@ -484,3 +484,38 @@ def test_every_site_string_is_translated(lang: str) -> None:
         catalog = read_po(handle, locale=lang)
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
     assert wanted - translated == set(), f"translate these in kb/translations/{lang}"
+
+
+# --- A crawler -------------------------------------------------------------------------------
+
+def test_a_crawler_finds_no_dead_link_no_page_without_alternates_and_no_draft(
+        client: FlaskClient) -> None:
+    from urllib.parse import urldefrag, urlsplit
+
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    queue = ["/help/"] + [urlsplit(u).path for u in re.findall(r"<loc>([^<]+)</loc>", sitemap)]
+    seen: set[str] = set()
+    problems: list[str] = []
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path, follow_redirects=True)
+        if response.status_code != 200:
+            problems.append(f"{path}: {response.status_code}")
+            continue
+        if response.mimetype != "text/html":
+            continue
+        html = response.get_data(as_text=True)
+        if not alternates(html) or "x-default" not in alternates(html):
+            problems.append(f"{path}: no hreflang alternates")
+        if DRAFT_SLUG in html or "Teamkonton (utkast)" in html:
+            problems.append(f"{path}: shows a draft")
+        for href in re.findall(r'(?:href|src)="([^"]+)"', html):
+            link = urldefrag(href.replace("&amp;", "&"))[0]
+            parts = urlsplit(link)
+            if parts.netloc in ("", "localhost") and parts.path.startswith("/help/") and link:
+                queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    assert problems == []
+    assert len([p for p in seen if p.count("/") == 3 and not p.endswith("/")]) >= 64

@@ -17,15 +17,23 @@
       window.DriftboxHelp.init({endpoint: box.getAttribute("data-endpoint"),
                                 lang: box.getAttribute("data-lang"), container: box});
       if (plain) plain.classList.add("kb-replaced");
+      if (typed) carryOver(box, typed);
+    };
+    document.head.appendChild(script);
+  }
+
+  // The widget builds its form once its UI text has arrived; the question goes in then.
+  function carryOver(box, typed) {
+    var tries = 0;
+    var timer = setInterval(function () {
       var host = box.lastElementChild;
-      var root = host && host.shadowRoot;
-      var message = root && root.querySelector("#kb-message");
-      if (message && typed && !message.value) {
+      var message = host && host.shadowRoot && host.shadowRoot.querySelector("#kb-message");
+      if (message || ++tries > 50) clearInterval(timer);
+      if (message && !message.value) {
         message.value = typed;
         message.dispatchEvent(new Event("input", {bubbles: true}));
       }
-    };
-    document.head.appendChild(script);
+    }, 100);
   }
 
   function followPreview() {
