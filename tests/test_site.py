@@ -448,6 +448,43 @@ def test_preview_stamp_is_not_served_outside_the_preview(client: FlaskClient) ->
     assert client.get("/help/_preview/stamp").status_code == 404
 
 
+def test_kb_preview_serves_the_working_folder(tmp_path: Path,
+                                               site_index: tuple[Path, Path]) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    root = tmp_path / "articles"
+    shutil.copytree(site_index[0], root)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env["KB_INSTANCE_PATH"] = str(tmp_path / "instance")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from kb.cli import main; main()", "preview", str(root),
+         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/help/en/{DRAFT_SLUG}") as r:
+                    html = r.read().decode()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "kb preview did not start"
+                time.sleep(0.2)
+        assert "An unreleased feature" in html and "Draft: customers cannot see" in html
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_kb_preview_refuses_a_missing_folder(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from kb.cli import main
 
