@@ -556,3 +556,18 @@ def test_a_crawler_finds_no_dead_link_no_page_without_alternates_and_no_draft(
                 queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     assert problems == []
     assert len([p for p in seen if p.count("/") == 3 and not p.endswith("/")]) >= 64
+
+
+def test_too_many_searches_get_a_page_that_says_when_to_come_back(
+        tmp_path: Path, site_index: tuple[Path, Path], fake_model: str) -> None:
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'kb.sqlite3'}", site_index[1],
+                                fake_model, ARTICLES_DIR=str(site_index[0]),
+                                RATE_LIMIT_SEARCH="2/minute"))
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/help/en/search?q=password").status_code == 200
+    response = client.get("/help/en/search?q=password")
+    assert response.status_code == 429 and response.mimetype == "text/html"
+    assert "Too many requests" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0
+    app.extensions["kb_db"].dispose()
