@@ -282,7 +282,11 @@ def article(lang: str, slug: str) -> ResponseReturnValue:
     alternates.append({"hreflang": "x-default", "href": _url(default.lang, slug, external=True)})
     related = []
     if content.index is not None and shown.published:
-        for other in related_slugs(content.index, slug, shown.lang, RELATED_LIMIT):
+        # Compared through the source-language versions where they exist: every model knows
+        # that language, and the offline one knows only English.
+        source = content.source_language
+        compare_in = source if content.has_version(source, slug) else shown.lang
+        for other in related_slugs(content.index, slug, compare_in, RELATED_LIMIT):
             article_ = content.shown(lang, other)
             if article_ is not None:
                 related.append(article_)

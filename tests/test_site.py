@@ -571,3 +571,17 @@ def test_too_many_searches_get_a_page_that_says_when_to_come_back(
     assert "Too many requests" in response.get_data(as_text=True)
     assert int(response.headers["Retry-After"]) > 0
     app.extensions["kb_db"].dispose()
+
+
+def test_related_articles_are_the_nearest_in_the_index(site_index: tuple[Path, Path],
+                                                       client: FlaskClient) -> None:
+    from search.index import SearchIndex
+    from search.related import related_slugs
+
+    index = SearchIndex.load(site_index[1])
+    related = related_slugs(index, "reset-password", "en", 3)
+    assert len(related) == 3 and "reset-password" not in related
+    assert "password-case-sensitive" in related  # the fake model's "password" concept
+    assert related_slugs(index, DRAFT_SLUG, "en") == []  # drafts are not in the index
+    html = page(client, "/help/ru/reset-password").split('class="related"')[1].split("</section>")[0]
+    assert re.findall(r'href="/help/ru/([\w-]+)"', html) == related
