@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
@@ -180,6 +181,16 @@ def _record(event_type: str, lang: str, article_id: str | None = None,
                                    event_type, exc)
 
 
+def _alternates(href: Callable[[str], str], languages: Iterable[str] | None = None,
+                default: str | None = None) -> list[dict[str, str]]:
+    """The `hreflang` alternates of one page: a link per language it exists in (every
+    configured one unless given) and `x-default`, the source language's version."""
+    codes = list(languages if languages is not None else _languages())
+    default = default or current_app.config["SOURCE_LANGUAGE"]
+    return [{"hreflang": code, "href": href(code)} for code in codes] + \
+        [{"hreflang": "x-default", "href": href(default if default in codes else codes[0])}]
+
+
 def _known_language(lang: str) -> None:
     if lang not in _languages():
         raise NotFound()
@@ -231,19 +242,14 @@ def category(lang: str, name: str) -> ResponseReturnValue:
                 if a is not None and a.category == name]
     if not articles:
         raise NotFound()
-    alternates = [{"hreflang": code, "href": url_for("site.category", lang=code, name=name,
-                                                      _external=True)} for code in _languages()]
-    alternates.append({"hreflang": "x-default", "href": alternates[0]["href"]})
     return _render("category.html", lang, content, name=name, articles=articles,
-                   alternates=alternates,
+                   alternates=_alternates(lambda code: url_for(
+                       "site.category", lang=code, name=name, _external=True)),
                    canonical=url_for("site.category", lang=lang, name=name, _external=True))
 
 
 def _home_alternates() -> list[dict[str, str]]:
-    alternates = [{"hreflang": code, "href": _url(code, external=True)} for code in _languages()]
-    source = current_app.config["SOURCE_LANGUAGE"]
-    alternates.append({"hreflang": "x-default", "href": _url(source, external=True)})
-    return alternates
+    return _alternates(lambda code: _url(code, external=True))
 
 
 def _popular(content: SiteContent, lang: str) -> list[Article]:
@@ -277,9 +283,7 @@ def article(lang: str, slug: str) -> ResponseReturnValue:
         raise NotFound()
     versions = content.versions(slug)
     _record("article_opened", lang, shown.id)
-    alternates = [{"hreflang": code, "href": _url(code, slug, external=True)} for code in versions]
-    default = versions.get(content.source_language, next(iter(versions.values())))
-    alternates.append({"hreflang": "x-default", "href": _url(default.lang, slug, external=True)})
+    alternates = _alternates(lambda code: _url(code, slug, external=True), versions)
     related = []
     if content.index is not None and shown.published:
         # Compared through the source-language versions where they exist: every model knows
@@ -287,9 +291,9 @@ def article(lang: str, slug: str) -> ResponseReturnValue:
         source = content.source_language
         compare_in = source if content.has_version(source, slug) else shown.lang
         for other in related_slugs(content.index, slug, compare_in, RELATED_LIMIT):
-            article_ = content.shown(lang, other)
-            if article_ is not None:
-                related.append(article_)
+            nearby = content.shown(lang, other)
+            if nearby is not None:
+                related.append(nearby)
     headings = [h for h in shown.headings if h.level == 2] or shown.headings
     return _render(
         "article.html", lang, content, article=shown, fallback=shown.lang != lang,
@@ -361,12 +365,7 @@ def search(lang: str) -> ResponseReturnValue:
 
 
 def _search_alternates() -> list[dict[str, str]]:
-    alternates = [{"hreflang": code, "href": url_for("site.search", lang=code, _external=True)}
-                  for code in _languages()]
-    source = current_app.config["SOURCE_LANGUAGE"]
-    alternates.append({"hreflang": "x-default",
-                       "href": url_for("site.search", lang=source, _external=True)})
-    return alternates
+    return _alternates(lambda code: url_for("site.search", lang=code, _external=True))
 
 
 @bp.route("/<lang>/contact", methods=["GET", "POST"])
@@ -401,10 +400,7 @@ def contact(lang: str) -> ResponseReturnValue:
 
 
 def _contact_alternates() -> list[dict[str, str]]:
-    alternates = [{"hreflang": code, "href": url_for("site.contact", lang=code, _external=True)}
-                  for code in _languages()]
-    alternates.append({"hreflang": "x-default", "href": alternates[0]["href"]})
-    return alternates
+    return _alternates(lambda code: url_for("site.contact", lang=code, _external=True))
 
 
 @bp.get("/<path:anything>")
@@ -503,10 +499,10 @@ def sitemap() -> ResponseReturnValue:
         entry(_url(code, external=True), homes, None)
     for slug in content.slugs():
         versions = {k: v for k, v in content.versions(slug).items() if v.published}
-        alternates = [(code, _url(code, slug, external=True)) for code in versions]
-        if versions:
-            default = versions.get(content.source_language, next(iter(versions.values())))
-            alternates.append(("x-default", _url(default.lang, slug, external=True)))
+        if not versions:
+            continue
+        alternates = [(a["hreflang"], a["href"]) for a in
+                      _alternates(lambda code: _url(code, slug, external=True), versions)]
         for code, version in versions.items():
             entry(_url(code, slug, external=True), alternates,
                   version.updated.isoformat() if version.updated else None)
