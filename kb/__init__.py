@@ -83,7 +83,6 @@ def create_app(test_config: dict[str, Any] | None = None,
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     from kb import widget_routes
     from kb.dashboard import init_dashboard
-
     from kb.site import init_site
 
     app.register_blueprint(widget_routes.bp)
