@@ -8,14 +8,17 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from kb.services import Services
+    from kb.site_content import ContentSource
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(test_config: dict[str, Any] | None = None,
-               ready: Services | None = None) -> Flask:
+               ready: Services | None = None,
+               site_content: ContentSource | None = None) -> Flask:
     """Build the app: defaults, then the instance config file, then KB_* variables, then tests;
-    with its services built from those settings unless `ready` ones are given."""
+    with its services built from those settings unless `ready` ones are given. `site_content`
+    replaces what the help center shows (`kb preview` shows the working folder)."""
     # Imported here rather than above: the `kb` command imports this package, and `kb check`
     # or `kb --help` must not wait for Flask, SQLAlchemy and the model stack.
     import logging
@@ -71,9 +74,11 @@ def create_app(test_config: dict[str, Any] | None = None,
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     from kb import widget_routes
     from kb.dashboard import init_dashboard
+    from kb.site import init_site
 
     app.register_blueprint(widget_routes.bp)
     init_dashboard(app)
+    init_site(app, site_content, preview=site_content is not None)
     init_security(app)
     # After flask-smorest's own handlers, so every error takes our one shape.
     register_error_handlers(app)

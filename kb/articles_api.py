@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from kb.article_link import localize_links
 from kb.errors import ServiceUnavailable
 from kb.services import services
 from kb.validation import ApiBlueprint, ConfiguredLanguage
@@ -72,6 +74,14 @@ def _is_stale(article: Article, articles: ArticleSet) -> bool:
     return is_stale(article, source)
 
 
+def _is_published(articles: ArticleSet) -> Callable[[str, str], bool]:
+    def published(lang: str, slug: str) -> bool:
+        article = articles.get(lang, slug)
+        return article is not None and article.published
+
+    return published
+
+
 def _pick(articles: ArticleSet, slug: str, lang: str) -> Article | None:
     versions = {k: a for k, a in articles.translations(slug).items() if a.published}
     order = fallback_order(lang, [current_app.config["SOURCE_LANGUAGE"]],
@@ -116,5 +126,7 @@ class ArticleDetail(MethodView):
                 "title": article.title, "summary": article.summary,
                 "category": article.category, "tags": article.tags,
                 "updated": article.updated.isoformat() if article.updated else None,
-                "html": article.html, "fallback": article.lang != lang,
+                "html": localize_links(article.html, lang, _is_published(articles),
+                                       current_app.config["ARTICLE_URL"]),
+                "fallback": article.lang != lang,
                 "stale": _is_stale(article, articles), "translations": translations}

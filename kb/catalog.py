@@ -1,4 +1,5 @@
-"""Widget UI text from Babel message catalogs (`widget/translations/<lang>/LC_MESSAGES/*.po`).
+"""UI text from Babel message catalogs: the widget's (`widget/translations/<lang>/LC_MESSAGES/`)
+and the help center's (`kb/translations/<lang>/LC_MESSAGES/`).
 
 Plural messages are handed to the browser keyed by CLDR plural category (one, few, many, ...),
 which the widget picks with `Intl.PluralRules`, so no plural formula has to be evaluated in JS.
@@ -7,19 +8,41 @@ which the widget picks with `Intl.PluralRules`, so no plural formula has to be e
 from __future__ import annotations
 
 import gettext
+import io
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 TRANSLATIONS = WIDGET_DIR / "translations"
+SITE_DIR = Path(__file__).resolve().parent
+SITE_TRANSLATIONS = SITE_DIR / "translations"
 
 
-def catalog_path(lang: str) -> Path:
-    return TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+def catalog_path(lang: str, translations: Path = TRANSLATIONS) -> Path:
+    return translations / lang / "LC_MESSAGES" / "messages.po"
+
+
+@lru_cache(maxsize=16)
+def site_translations(lang: str) -> NullTranslations:
+    """The help center's UI text in one language (the English msgids when there is none).
+
+    Read from the .po file itself, so a changed catalog needs no separate compile step.
+    """
+    path = catalog_path(lang, SITE_TRANSLATIONS)
+    if not path.is_file():
+        return NullTranslations()
+    with open(path, "rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as by pybabel compile
+    compiled.seek(0)
+    return Translations(compiled)
 
 
 def _category_to_index(lang: str, plural_expr: str) -> dict[str, int]:

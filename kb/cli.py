@@ -207,6 +207,50 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
 
 
 @main.command()
+@ARTICLES_DIR
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@pass_context
+def preview(ctx: Context, articles_dir: Path | None, host: str, port: int) -> None:
+    """Serve the help center from the working folder: drafts shown, each article's `kb check`
+    problems above it, and an open page reloads when its file is saved."""
+    import tempfile
+
+    from werkzeug.serving import run_simple
+
+    from kb import create_app
+    from kb.services import services
+    from kb.site_content import SiteContent, WorkingFolder
+
+    root = ctx.articles_dir(articles_dir)
+    if not root.is_dir():
+        raise click.ClickException(f"no articles folder at {root}; give the folder "
+                                   "(kb preview path/to/articles) or set KB_ARTICLES_DIR")
+    folder = WorkingFolder(ctx.settings, root, ctx.check_rules())
+    scratch = Path(tempfile.mkdtemp(prefix="kb-preview-"))
+    served: dict[str, Any] = {}
+
+    def content() -> SiteContent:
+        # Search uses the last `kb index` build, when there is one.
+        snapshot = services(served["app"]).live_index.current()
+        return folder.content(snapshot.engine if snapshot else None,
+                              snapshot.index if snapshot else None)
+
+    # Nothing a writer does in the preview (a test ticket, feedback) reaches the real database
+    # or the help desk.
+    served["app"] = create_app({"ARTICLES_DIR": str(root), "WEBHOOK_URL": "",
+                                "OUTBOX_INTERVAL": 0.0,
+                                "DATABASE_URL": f"sqlite:///{scratch / 'preview.sqlite3'}"},
+                               site_content=content)
+    click.echo(f"previewing {root} at http://{host}:{port}/help/ (Ctrl+C to stop)")
+    try:
+        run_simple(host, port, served["app"], threaded=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                                   "choose another with --port") from None
+
+
+@main.command()
 @click.argument("question")
 @click.option("--lang", help="Language hint (en, sv, ru); clear evidence in the text wins.")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
@@ -540,7 +584,7 @@ def tickets_resend(ctx: Context, ticket_ids: tuple[int, ...], all_failed: bool) 
 
 @main.group()
 def translate() -> None:
-    """Widget UI text: Babel message catalogs in widget/translations."""
+    """UI text: Babel message catalogs in widget/translations and kb/translations."""
 
 
 def _pybabel(*args: str) -> None:
@@ -552,28 +596,36 @@ def _pybabel(*args: str) -> None:
         raise click.ClickException(result.stderr.strip() or "pybabel failed")
 
 
+def _catalogs() -> list[tuple[str, Path, Path]]:
+    """(project, folder with babel.cfg and messages.pot, translations folder) of each UI."""
+    from kb.catalog import SITE_DIR, SITE_TRANSLATIONS, TRANSLATIONS, WIDGET_DIR
+
+    return [("Driftbox Help widget", WIDGET_DIR, TRANSLATIONS),
+            ("Driftbox Help site", SITE_DIR, SITE_TRANSLATIONS)]
+
+
 @translate.command("update")
 def translate_update() -> None:
-    """Extract the widget's strings into messages.pot and merge them into every catalog."""
-    from kb.catalog import TRANSLATIONS, WIDGET_DIR
-
-    pot = WIDGET_DIR / "messages.pot"
-    _pybabel("extract", "-F", str(WIDGET_DIR / "babel.cfg"), "-k", "_", "-k", "ngettext:1,2",
-             "--no-location", "--sort-output", "--project", "Driftbox Help widget",
-             "-o", str(pot), str(WIDGET_DIR))
-    _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
-    click.echo(f"updated {pot} and the catalogs in {TRANSLATIONS}; translate the new "
-               "msgstr entries, then run the tests")
+    """Extract the widget's and the help center's strings into their messages.pot and merge
+    them into every catalog."""
+    for project, folder, translations in _catalogs():
+        pot = folder / "messages.pot"
+        _pybabel("extract", "-F", str(folder / "babel.cfg"), "-k", "_", "-k", "ngettext:1,2",
+                 "--no-location", "--sort-output", "--project", project,
+                 "-o", str(pot), str(folder))
+        _pybabel("update", "-i", str(pot), "-d", str(translations), "--no-fuzzy-matching")
+        click.echo(f"updated {pot} and the catalogs in {translations}")
+    click.echo("translate the new msgstr entries, then run the tests")
 
 
 @translate.command("init")
 @click.argument("lang")
 def translate_init(lang: str) -> None:
-    """Start a catalog for a new language (add it to KB_LANGUAGES too)."""
-    from kb.catalog import TRANSLATIONS, WIDGET_DIR
-
-    _pybabel("init", "-i", str(WIDGET_DIR / "messages.pot"), "-d", str(TRANSLATIONS), "-l", lang)
-    click.echo(f"created {TRANSLATIONS / lang / 'LC_MESSAGES' / 'messages.po'}")
+    """Start the widget's and the help center's catalogs for a new language (add it to
+    KB_LANGUAGES too)."""
+    for _project, folder, translations in _catalogs():
+        _pybabel("init", "-i", str(folder / "messages.pot"), "-d", str(translations), "-l", lang)
+        click.echo(f"created {translations / lang / 'LC_MESSAGES' / 'messages.po'}")
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:

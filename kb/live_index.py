@@ -29,6 +29,7 @@ class Snapshot:
     engine: AnswerCache
     articles: ArticleSet
     build: str
+    index: SearchIndex
 
     @property
     def build_name(self) -> str:
@@ -75,7 +76,7 @@ class LiveIndex:
         # fork, so every worker, a replacement for a crashed one too, answers its first question
         # at once and shares these pages.
         engine.warm_up()
-        return Snapshot(engine, articles_of_build(self.settings, Path(target)), target)
+        return Snapshot(engine, articles_of_build(self.settings, Path(target)), target, index)
 
     def _earlier_builds(self, failed: str | None) -> list[str]:
         """Finished builds beside the link, newest first (the fallbacks after a bad publish)."""

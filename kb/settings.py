@@ -8,6 +8,7 @@ The settings table in docs/settings.md is checked against this list by a test.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,16 @@ def _parse_bool(value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(f"expected true or false, got {value!r}")
+
+
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _parse_colour(value: str) -> str:
+    colour = value.strip()
+    if not _COLOUR.match(colour):
+        raise ValueError(f"expected a colour like #0b5cad, got {value!r}")
+    return colour
 
 
 def _parse_runtime(value: str) -> str:
@@ -168,6 +179,16 @@ SETTINGS: tuple[Setting, ...] = (
             int),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("WORKERS", 2, "Number of gunicorn worker processes.", int),
+    Setting("SITE_NAME", "Driftbox Help", "The help center's name, shown in every page's header "
+            "and title."),
+    Setting("SITE_LOGO_URL", "", "Address of the logo shown before the site name (a path on this "
+            "server or an https URL); empty: the name alone."),
+    Setting("SITE_ACCENT_COLOR", "#0b5cad", "Accent colour of the help center (links, buttons), "
+            "as #rgb or #rrggbb; keep it dark enough for white text on it (4.5:1).",
+            _parse_colour),
+    Setting("SITE_FORM_KEY", "", "Signs the help center's forms (so forged posts are refused); set "
+            "the same value on every host. Empty: a random key kept in "
+            "`<INSTANCE_PATH>/secret-key`."),
     Setting("INSTANCE_PATH", "instance", "Folder for deployment state: config file, database, "
             "index, caches. Keep it out of git."),
 )

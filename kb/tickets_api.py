@@ -47,16 +47,22 @@ class TicketResource(MethodView):
     @bp.response(201, TicketCreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Store a ticket (and queue it for the help desk) before answering 201."""
-        hours = current_app.config["SUPPORT_REPLY_HOURS"]
-        if data.pop("website", ""):
-            # Looks like success to the bot; nothing is stored or forwarded.
-            return {"id": None, "reply_within_hours": hours}
-        outbox = services().outbox
-        with services().database.session() as session:
-            ticket = Ticket(**data, email_hash=hash_email(data["email"], email_salt(session)))
-            session.add(ticket)
-            session.flush()
-            queue_ticket(session, ticket.id, outbox.channels)
-            ticket_id = ticket.id
-        outbox.nudge()
-        return {"id": ticket_id, "reply_within_hours": hours}
+        return {"id": store_ticket(data),
+                "reply_within_hours": current_app.config["SUPPORT_REPLY_HOURS"]}
+
+
+def store_ticket(data: dict[str, Any]) -> int | None:
+    """Store a validated ticket (the email also as a salted hash) with its outbox entries and
+    wake the sender; None for a bot that filled the honeypot (it is told "sent", nothing is
+    stored)."""
+    if data.pop("website", ""):
+        return None
+    outbox = services().outbox
+    with services().database.session() as session:
+        ticket = Ticket(**data, email_hash=hash_email(data["email"], email_salt(session)))
+        session.add(ticket)
+        session.flush()
+        queue_ticket(session, ticket.id, outbox.channels)
+        ticket_id = ticket.id
+    outbox.nudge()
+    return ticket_id

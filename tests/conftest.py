@@ -83,3 +83,36 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> P
     return Path(settings["INDEX_DIR"])
 
 
+
+
+@pytest.fixture(scope="session")
+def site_index(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> tuple[Path, Path]:
+    """(articles folder, index link) of the sample help center with drafts, indexed once."""
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+    from tests.support.site import write_site_articles
+
+    tmp = tmp_path_factory.mktemp("site-instance")
+    root = write_site_articles(tmp / "articles")
+    settings = load_settings(environ={}, overrides={
+        "INSTANCE_PATH": str(tmp / "instance"), "MODEL": fake_model, "ARTICLES_DIR": str(root)})
+    build_and_publish(settings)
+    return root, Path(settings["INDEX_DIR"])
+
+
+@pytest.fixture(scope="module")
+def chromium():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium, driven by Playwright."""
+    import shutil
+
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.site import missing_tool
+
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        missing_tool(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -351,3 +351,28 @@ def test_keep_alive_and_pipelined_requests_are_answered(service: Service) -> Non
         while chunk := sock.recv(65536):
             received += chunk
     assert received.count(b"HTTP/1.1 200 OK\r\n") == 3, received[:500]
+
+
+# --- The help center -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", [b"%FF%FE", b"\xff\xfe", b"%00", b"a" * 2000],
+                         ids=["percent-encoded bytes", "raw bytes", "NUL", "2000 characters"])
+def test_help_center_search_with_bad_input_is_a_page_that_says_so(service: Service,
+                                                                  query: bytes) -> None:
+    answer = request(service.port, b"GET /help/en/search?q=" + query + b" HTTP/1.1\r\n\r\n")
+    assert answer.status == 400 and answer.headers.get_content_type() == "text/html"
+    assert b'role="alert"' in answer.body and b'role="search"' in answer.body
+
+
+def test_help_center_pages_are_compressed_and_a_reload_is_a_304_on_any_worker(
+        service: Service) -> None:
+    first = request(service.port, b"GET /help/en/reset-password HTTP/1.1\r\n"
+                                  b"Accept-Encoding: gzip\r\nUser-Agent: Mozilla/5.0\r\n\r\n")
+    assert first.status == 200 and first.headers["Content-Encoding"] == "gzip"
+    cookie = first.headers["Set-Cookie"].split(";")[0].encode()
+    for _ in range(6):  # two workers: each must recognise the page
+        again = request(service.port, b"GET /help/en/reset-password HTTP/1.1\r\n"
+                                      b"Accept-Encoding: gzip\r\nUser-Agent: Mozilla/5.0\r\n"
+                                      b"Cookie: " + cookie + b"\r\nIf-None-Match: " +
+                        first.headers["ETag"].encode() + b"\r\n\r\n")
+        assert again.status == 304 and again.body == b""
