@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import flask
 from flask import abort, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+# Half of a UTF-16 pair (JSON's "\ud83d" without its partner) is not a character: no database
+# can store it, and it is what cutting an emoji in two leaves behind.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate_at(value: Any, path: str = "") -> str | None:
+    """Where in parsed JSON a string holds a lone UTF-16 surrogate (`subject`, `data.x`), else None."""
+    if isinstance(value, str):
+        return path or "body" if _LONE_SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        where = (lone_surrogate_at(str(key), path or "body")
+                 or lone_surrogate_at(item, f"{path}.{key}" if path else str(key)))
+        if where:
+            return where
+    return None
+
+
+class RequestParser(FlaskParser):
+    """webargs' Flask parser, answering what it leaves unsaid: a body that is not JSON, and JSON
+    text that cannot be stored. Validation errors are 400s, as the error handler sends them."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            # webargs would read no body at all and report every required field as missing.
+            abort(415, description="the request body must be JSON, sent with the header "
+                                   "'Content-Type: application/json'")
+        data = core.parse_json(req.get_data(cache=True))
+        where = lone_surrogate_at(data)
+        if where:
+            abort(400, description=f"'{where}' contains half of a UTF-16 surrogate pair (such as "
+                                   "\\ud83d without its partner), not a character; send whole "
+                                   "characters")
+        return data
+
 
 # Unknown fields are rejected everywhere, query strings included (webargs excludes them there by
 # default), so a typo like `?limt=3` is reported instead of silently ignored.
-Blueprint.ARGUMENTS_PARSER.unknown = RAISE
+Blueprint.ARGUMENTS_PARSER = RequestParser(unknown=RAISE)
 
 
 def require_utf8_query_string() -> None:

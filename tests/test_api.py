@@ -344,3 +344,41 @@ def test_widget_hint_lets_the_text_decide(client: FlaskClient) -> None:
     assert data["lang"] == "ru"
     repaired = client.get("/api/v1/search", query_string={"q": "pf,skf gfhjkm", "hint": "en"})
     assert repaired.get_json()["repaired_query"] == "забыла пароль"
+
+
+# A lone UTF-16 surrogate, as JSON writes it: what cutting an emoji in two leaves behind.
+LONE_SURROGATE = '"\\ud83d"'
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/api/v1/feedback", '{"article_id": "en/x", "helpful": true, "query": %s}', "query"),
+    ("/api/v1/tickets", '{"email": "a@example.com", "subject": %s, "message": "m", "lang": "en"}',
+     "subject"),
+    ("/api/v1/events", '{"type": "search", "session_id": %s}', "session_id"),
+    ("/api/v1/events", '{"type": "search", "data": {"k": [%s]}}', "data.k.0"),
+])
+def test_a_lone_surrogate_is_400_naming_the_field(app: Flask, client: FlaskClient, path: str,
+                                                  body: str, field: str) -> None:
+    response = client.post(path, data=body % LONE_SURROGATE, content_type="application/json")
+    error = assert_error(response, 400)
+    assert f"'{field}'" in error["message"] and "surrogate" in error["message"]
+    assert count(app, Feedback) + count(app, Ticket) + count(app, Event) == 0
+
+
+def test_a_whole_emoji_written_as_a_surrogate_pair_is_stored(app: Flask,
+                                                             client: FlaskClient) -> None:
+    body = '{"article_id": "en/x", "helpful": true, "query": "\\ud83d\\ude00 broken"}'
+    response = client.post("/api/v1/feedback", data=body, content_type="application/json")
+    assert response.status_code == 201
+    with app.extensions["kb_db"].session() as session:
+        assert session.scalars(select(Feedback.query)).one() == "\U0001F600 broken"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_told_to_be_json(client: FlaskClient,
+                                                    content_type: str | None) -> None:
+    import json
+
+    response = client.post("/api/v1/tickets", data=json.dumps(TICKET), content_type=content_type)
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"]
