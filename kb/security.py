@@ -7,6 +7,8 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+import kb.rate_limit_store  # noqa: F401 - registers the sqlite:// counter store with limits
+
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 

@@ -92,8 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMIN_TOKEN", "", "Bearer token for the admin endpoints; empty disables them."),
     Setting("CORS_ORIGINS", [], "Web origins allowed to call the API from a browser, "
             "comma-separated (e.g. https://www.example.com).", _parse_list),
-    Setting("RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live: memory:// for one "
-            "process, redis://host:6379 for several workers and hosts."),
+    Setting("RATELIMIT_STORAGE_URL", "", "Where rate-limit counters live: by default a SQLite file "
+            "`<INSTANCE_PATH>/ratelimits.sqlite3` that all workers of one host share; "
+            "redis://host:6379 for several hosts; memory:// only for a single process."),
     Setting("SEARCH_CACHE_URL", "", "Redis URL (redis://host:6379/0) of a search-answer cache "
             "shared by every worker and host, consulted after each worker's own; empty: each "
             "worker caches alone."),
@@ -172,6 +173,10 @@ def load_settings(environ: Mapping[str, str] | None = None,
     values["INDEX_DIR"] = values["INDEX_DIR"] or str(instance / "index")
     values["CACHE_DIR"] = values["CACHE_DIR"] or str(instance / "cache")
     values["LEXICON_DIR"] = values["LEXICON_DIR"] or str(instance / "lexicons")
+    if not values["RATELIMIT_STORAGE_URL"]:
+        from kb.rate_limit_store import sqlite_url
+
+        values["RATELIMIT_STORAGE_URL"] = sqlite_url(instance / "ratelimits.sqlite3")
     values["DATABASE_URL"] = values["DATABASE_URL"] or \
         f"sqlite:///{(instance / 'kb.sqlite3').resolve()}"
     return values

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
 import textwrap
-from collections.abc import Callable
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -181,3 +191,84 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
     }
     config.update(overrides)
     return config
+
+
+# --- The service under gunicorn --------------------------------------------------------------
+
+@dataclass
+class GunicornService:
+    """A running `gunicorn --config gunicorn.conf.py` master, its instance folder and its log."""
+
+    url: str
+    instance: Path
+    articles: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+        """(status, headers, raw body) of one request on a new connection."""
+        request = urllib.request.Request(self.url + path, data=body, method=method,
+                                         headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn_service(root: Path, model: str, **settings: str) -> Iterator[GunicornService]:
+    """The service as the README deploys it (2 workers, `kb index` first), with the fake model
+    registered, on a small English help center in `root`; `settings` are KB_* values without
+    the prefix. Stops master and workers afterwards."""
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+
+    articles = write_small_help_center(root / "articles")
+    instance = root / "instance"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KB_")}
+    env.update({"HF_HUB_OFFLINE": "1", "KB_INSTANCE_PATH": str(instance),
+                "KB_ARTICLES_DIR": str(articles), "KB_LANGUAGES": "en", "KB_MODEL": model,
+                "KB_BIND": f"127.0.0.1:{free_port()}", "KB_WORKERS": "2",
+                "KB_OUTBOX_INTERVAL": "0"})
+    env.update({f"KB_{name}": value for name, value in settings.items()})
+    build_and_publish(load_settings(environ=env))
+    log = root / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+             "tests.wsgi_fake_model:app"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    service = GunicornService(f"http://{env['KB_BIND']}", instance, articles, process, log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not start:\n{service.log_tail()}")
+            try:
+                if service.request("GET", "/api/v1/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        yield service
+    finally:
+        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A worker can take gunicorn's whole graceful timeout to exit; nothing is left to
+            # save, so end this service's own process group: master and workers.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
