@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from kb.models import OutboxItem, Ticket, isoformat
 from kb.reindex import Reindex
+from kb.security import admin_sign_in
 
 bp = Blueprint("admin", __name__, description="Operator endpoints (bearer token)")
+admin_sign_in(bp)
 
 
 @bp.before_request

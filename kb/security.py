@@ -24,6 +24,21 @@ def write_limit() -> str:
     return str(current_app.config["RATE_LIMIT_WRITE"])
 
 
+def sign_in_limit() -> str:
+    from flask import current_app
+
+    return str(current_app.config["RATE_LIMIT_SIGN_IN"])
+
+
+def _refused(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# Only refused attempts count, and the dashboard form and the bearer token share one count per
+# client: guessing the admin token through either is slowed down the same way.
+admin_sign_in = limiter.shared_limit(sign_in_limit, scope="admin-sign-in", deduct_when=_refused)
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
