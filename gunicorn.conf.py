@@ -79,6 +79,9 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     outbox = getattr(app, "extensions", {}).get("kb_outbox") if app is not None else None
     if outbox is not None:
         outbox.ensure_running()  # retry queued tickets even before the first request
+    live_index = getattr(app, "extensions", {}).get("kb_live_index") if app is not None else None
+    if live_index is not None:
+        live_index.watch()  # a quiet worker picks up a new index too, not at its next request
 
 
 

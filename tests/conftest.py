@@ -197,11 +197,10 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
 
 @dataclass
 class GunicornService:
-    """A running `gunicorn --config gunicorn.conf.py` master, its instance folder and its log."""
+    """A running `gunicorn --config gunicorn.conf.py` master, its settings and its log."""
 
     url: str
-    instance: Path
-    articles: Path
+    settings: dict[str, Any]
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -243,14 +242,15 @@ def gunicorn_service(root: Path, model: str, **settings: str) -> Iterator[Gunico
                 "KB_BIND": f"127.0.0.1:{free_port()}", "KB_WORKERS": "2",
                 "KB_OUTBOX_INTERVAL": "0"})
     env.update({f"KB_{name}": value for name, value in settings.items()})
-    build_and_publish(load_settings(environ=env))
+    service_settings = load_settings(environ=env)
+    build_and_publish(service_settings)
     log = root / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own command line
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
              "tests.wsgi_fake_model:app"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    service = GunicornService(f"http://{env['KB_BIND']}", instance, articles, process, log)
+    service = GunicornService(f"http://{env['KB_BIND']}", service_settings, process, log)
     try:
         deadline = time.monotonic() + 120
         while True:
