@@ -43,3 +43,27 @@ def test_unexpected_error_is_json_without_a_stack_trace(app: Flask) -> None:
     assert response.status_code == 500
     assert "secret internals" not in response.get_data(as_text=True)
     assert response.get_json()["error"]["code"] == "internal_server_error"
+
+
+@pytest.mark.parametrize("name", ["kb-widget.js", "kb-widget.css"])
+def test_widget_files_are_served_compressed_to_browsers_that_accept_it(client: FlaskClient,
+                                                                       name: str) -> None:
+    import gzip
+
+    from kb.catalog import WIDGET_DIR
+
+    original = (WIDGET_DIR / name).read_bytes()
+    packed = client.get(f"/widget/{name}", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == original
+    assert len(packed.data) < len(original) / 2
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert packed.headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age=300" in packed.headers["Cache-Control"]
+    again = client.get(f"/widget/{name}", headers={"Accept-Encoding": "gzip",
+                                                   "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    plain = client.get(f"/widget/{name}")
+    assert "Content-Encoding" not in plain.headers and plain.data == original
+    assert plain.headers["ETag"] != packed.headers["ETag"]
+    assert "Accept-Encoding" in plain.headers["Vary"]
