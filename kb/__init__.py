@@ -12,15 +12,24 @@ from flask_smorest import Api
 from sqlalchemy.orm import configure_mappers
 
 from kb.db import Database
-from kb.errors import register_error_handlers
+from kb.errors import ErrorSchema, register_error_handlers
 from kb.live_index import LiveIndex
 from kb.outbox import BackgroundSender
 from kb.reindex import Reindex, ReplicaFollower
 from kb.security import init_security
 from kb.settings import load_settings
-from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
+from kb.validation import openapi_keywords, refuse_oversized_streamed_body, \
+    require_utf8_query_string
 
 API_PREFIX = "/api/v1"
+# The bearer token of the admin endpoints, as the OpenAPI document names it.
+ADMIN_SECURITY_SCHEME = "adminToken"
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api, documenting our one error shape as the body of every error."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -71,7 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
                                 x_host=count)
 
-    api = Api(app)
+    api = ServiceApi(app)
+    api.ma_plugin.converter.add_attribute_function(openapi_keywords(settings))
+    api.spec.components.security_scheme(ADMIN_SECURITY_SCHEME, {
+        "type": "http", "scheme": "bearer", "description": "The KB_ADMIN_TOKEN setting."})
     from kb import admin_api, articles_api, events_api, feedback_api, health, search_api, \
         tickets_api
 

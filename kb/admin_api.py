@@ -17,6 +17,8 @@ from kb.security import admin_sign_in
 
 bp = Blueprint("admin", __name__, description="Operator endpoints (bearer token)")
 admin_sign_in(bp)
+# Every admin operation needs the bearer token (the scheme is declared in kb/__init__.py).
+admin_only = bp.doc(security=[{"adminToken": []}])
 
 
 @bp.before_request
@@ -44,6 +46,27 @@ class ReindexStateSchema(Schema):
     error = fields.String()
 
 
+class StoredTicketSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.String()
+    email = fields.String()
+    subject = fields.String()
+    message = fields.String()
+    lang = fields.String()
+    page_url = fields.String(allow_none=True)
+    session_id = fields.String(allow_none=True)
+    suggestions_shown = fields.List(fields.String())
+    suggestions_opened = fields.List(fields.String())
+    delivered_at = fields.String(allow_none=True, metadata={
+        "description": "When the help desk accepted it; null while it waits in the outbox."})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+
+
+class TicketListSchema(Schema):
+    tickets = fields.List(fields.Nested(StoredTicketSchema))
+
+
 class TicketListArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
@@ -52,6 +75,7 @@ class TicketListArgs(Schema):
 
 @bp.route("/admin/reindex")
 class ReindexResource(MethodView):
+    @admin_only
     @bp.response(202, ReindexStateSchema)
     def post(self) -> dict[str, Any]:
         """Rebuild the index from the articles folder and swap it in while serving; every
@@ -61,6 +85,7 @@ class ReindexResource(MethodView):
             abort(409, description="a rebuild is already running; poll GET /admin/reindex")
         return reindex.state
 
+    @admin_only
     @bp.response(200, ReindexStateSchema)
     def get(self) -> dict[str, Any]:
         """State of the last rebuild started on this host."""
@@ -69,7 +94,10 @@ class ReindexResource(MethodView):
 
 @bp.route("/admin/tickets")
 class AdminTickets(MethodView):
+    @admin_only
     @bp.arguments(TicketListArgs, location="query", as_kwargs=True)
+    # Documented, not used to serialize: a field added to tickets is listed, never dropped.
+    @bp.alt_response(200, schema=TicketListSchema, description="OK")
     def get(self, limit: int, offset: int, undelivered: bool) -> dict[str, Any]:
         """Stored tickets, newest first, with their delivery state."""
         with current_app.extensions["kb_db"].session() as session:

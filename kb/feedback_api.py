@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 
 from kb.models import Feedback
 from kb.security import limiter, write_limit
-from kb.validation import CreatedSchema, MaxChars
+from kb.validation import CreatedSchema, MaxChars, StrictBoolean
 
 bp = Blueprint("feedback", __name__, description="Record whether an article helped")
 
@@ -19,7 +19,7 @@ bp = Blueprint("feedback", __name__, description="Record whether an article help
 class FeedbackSchema(Schema):
     article_id = fields.String(required=True, validate=MaxChars(200, min_chars=1),
                                metadata={"description": "`<lang>/<slug>`, as in search results."})
-    helpful = fields.Boolean(required=True)
+    helpful = StrictBoolean(required=True)
     comment = fields.String(load_default=None, allow_none=True,
                             validate=MaxChars("MAX_MESSAGE_CHARS"))
     query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))

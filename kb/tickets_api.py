@@ -11,13 +11,13 @@ from marshmallow import Schema, fields, validate
 
 from kb.models import OutboxItem, Ticket
 from kb.security import limiter, write_limit
-from kb.validation import ConfiguredLanguage, MaxChars
+from kb.validation import ConfiguredLanguage, EmailAddress, MaxChars
 
 bp = Blueprint("tickets", __name__, description="Send a request to support")
 
 
 class TicketSchema(Schema):
-    email = fields.Email(required=True, validate=MaxChars(320))
+    email = EmailAddress(required=True, validate=MaxChars(320))
     subject = fields.String(required=True, validate=MaxChars(300, min_chars=1))
     message = fields.String(required=True, validate=MaxChars("MAX_MESSAGE_CHARS", min_chars=1))
     lang = fields.String(required=True, validate=ConfiguredLanguage())

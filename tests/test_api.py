@@ -382,3 +382,22 @@ def test_a_body_that_is_not_json_is_told_to_be_json(client: FlaskClient,
     response = client.post("/api/v1/tickets", data=json.dumps(TICKET), content_type=content_type)
     error = assert_error(response, 415, "unsupported_media_type")
     assert "application/json" in error["message"]
+
+
+def test_openapi_document_states_the_error_shape_the_codes_and_the_admin_token(
+        client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error = spec["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    assert set(spec["components"]["schemas"]["ErrorDetail"]["properties"]) == {
+        "code", "message", "details"}
+    search = spec["paths"]["/api/v1/search"]["get"]
+    assert "400" in search["responses"] and "422" not in search["responses"]
+    q = next(p for p in search["parameters"] if p["name"] == "q")["schema"]
+    assert q["minLength"] == 1 and q["maxLength"] == 500 and "\\u0000" in q["pattern"]
+    lang = next(p for p in search["parameters"] if p["name"] == "lang")["schema"]
+    assert lang["enum"] == ["en", "sv", "ru"]
+    assert spec["components"]["securitySchemes"]["adminToken"]["scheme"] == "bearer"
+    tickets = spec["paths"]["/api/v1/admin/tickets"]["get"]
+    assert tickets["security"] == [{"adminToken": []}] and "200" in tickets["responses"]
+    assert "200" in spec["paths"]["/api/v1/health"]["get"]["responses"]
