@@ -497,3 +497,27 @@ def test_a_page_origin_missing_from_cors_is_reported_and_the_customer_is_told(
         assert rows(app, Ticket, Ticket.email == "cors@example.com") == []
     finally:
         site.shutdown()
+
+
+def test_dashboard_draws_a_single_week_as_bars_and_totals_last(page, server) -> None:
+    import datetime as dt
+
+    url, app = server
+    day = dt.datetime(2026, 10, 6, 10, tzinfo=dt.timezone.utc)  # a week nothing else uses
+    with app.extensions["kb_db"].session() as session:
+        for sid, lang in (("week-sv", "sv"), ("week-en", "en")):
+            session.add_all([Event(session_id=sid, type="widget_opened", lang=lang, created_at=day),
+                             Event(session_id=sid, type="deflected", lang=lang, created_at=day,
+                                   article_id=f"{lang}/reset-password")])
+    page.goto(f"{url}/admin/login")
+    page.locator("#token").fill("s3cret-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#funnel").wait_for()
+    page.goto(f"{url}/admin/dashboard?period=week&from=2026-10-05&to=2026-10-11")
+    page.wait_for_function("Chart.getChart(document.getElementById('rate-chart')) !== undefined")
+    chart = "Chart.getChart(document.getElementById('rate-chart'))"
+    assert page.evaluate(f"{chart}.config.type") == "bar"
+    assert page.evaluate(f"{chart}.data.labels") == ["2026-W41"]
+    languages = page.locator("#funnel tr.total td:nth-child(2)").all_inner_texts()
+    assert languages == ["en", "sv", "all"]
+    assert page.problems == []
