@@ -57,7 +57,8 @@ class EventSchema(Schema):
     lang = fields.String(load_default=None, allow_none=True, validate=ConfiguredLanguage())
     query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))
     article_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(200))
-    data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True, metadata=_DATA_VALUE),
+    data = fields.Dict(keys=fields.String(),
+                       values=fields.Raw(allow_none=True, metadata=_DATA_VALUE),
                        load_default=dict, validate=_small_flat_json,
                        metadata={"maxProperties": DATA_KEYS})
 

@@ -104,8 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
             "limits, search cache); deployments that share one Redis need different prefixes."),
     Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client."),
     Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback, event and ticket posts allowed per client."),
-    Setting("RATE_LIMIT_SIGN_IN", "10/minute", "Failed admin sign-ins allowed per client, dashboard "
-            "form and bearer token together; then 429 until the window ends."),
+    Setting("RATE_LIMIT_SIGN_IN", "10/minute", "Failed admin sign-ins allowed per client, "
+            "dashboard form and bearer token together; then 429 until the window ends."),
     Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "
             "empty keeps tickets only in the database."),
     Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for the help desk before retrying later.",

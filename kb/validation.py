@@ -20,7 +20,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def lone_surrogate_at(value: Any, path: str = "") -> str | None:
-    """Where in parsed JSON a string holds a lone UTF-16 surrogate (`subject`, `data.x`), else None."""
+    """Where in parsed JSON a string holds a lone UTF-16 surrogate (`subject`, `data.x`), or
+    None."""
     if isinstance(value, str):
         return path or "body" if _LONE_SURROGATE.search(value) else None
     if isinstance(value, dict):
