@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from kb.site_content import ContentSource
 
 API_PREFIX = "/api/v1"
+# The bearer token of the admin endpoints, as the OpenAPI document names it.
+ADMIN_SECURITY_SCHEME = "adminToken"
 
 
 def create_app(test_config: dict[str, Any] | None = None,
@@ -26,14 +28,14 @@ def create_app(test_config: dict[str, Any] | None = None,
 
     from flask import Flask, jsonify
     from flask.typing import ResponseReturnValue
-    from flask_smorest import Api
     from sqlalchemy.orm import configure_mappers
 
-    from kb.errors import register_error_handlers
+    from kb.errors import ServiceApi, register_error_handlers
     from kb.security import init_security
     from kb.services import EXTENSION, build_services, services
     from kb.settings import load_settings
-    from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
+    from kb.validation import (openapi_keywords, refuse_oversized_streamed_body,
+                               require_utf8_query_string)
 
     settings = load_settings(overrides=test_config)
     instance_path = Path(settings["INSTANCE_PATH"]).resolve()
@@ -65,7 +67,10 @@ def create_app(test_config: dict[str, Any] | None = None,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
                                 x_host=count)
 
-    api = Api(app)
+    api = ServiceApi(app)
+    api.ma_plugin.converter.add_attribute_function(openapi_keywords(settings))
+    api.spec.components.security_scheme(ADMIN_SECURITY_SCHEME, {
+        "type": "http", "scheme": "bearer", "description": "The KB_ADMIN_TOKEN setting."})
     from kb import admin_api, articles_api, events_api, feedback_api, health, search_api, \
         tickets_api
 

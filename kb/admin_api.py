@@ -15,10 +15,14 @@ from kb.deflection import email_salt, hash_email
 from kb.models import ExternalTicket, Ticket, utcnow
 from kb.outbox import resend, tickets_with_deliveries
 from kb.reindex import Reindex
+from kb.security import admin_sign_in
 from kb.services import services
-from kb.validation import ApiBlueprint, CreatedSchema, MaxChars
+from kb.validation import ApiBlueprint, CreatedSchema, EmailAddress, MaxChars
 
 bp = ApiBlueprint("admin", __name__, description="Operator endpoints (bearer token)")
+admin_sign_in(bp)
+# Every admin operation needs the bearer token (the scheme is declared in kb/__init__.py).
+admin_only = bp.doc(security=[{"adminToken": []}])
 
 
 @bp.before_request
@@ -46,6 +50,41 @@ class ReindexStateSchema(Schema):
     error = fields.String()
 
 
+class DeliverySchema(Schema):
+    channel = fields.String(metadata={"description": "webhook or email"})
+    state = fields.String(metadata={"description": "delivered, waiting or failed"})
+    attempts = fields.Integer()
+    delivered_at = fields.String(allow_none=True)
+    failed_at = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+class StoredTicketSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.String()
+    email = fields.String()
+    subject = fields.String()
+    message = fields.String()
+    lang = fields.String()
+    page_url = fields.String(allow_none=True)
+    session_id = fields.String(allow_none=True)
+    visitor_id = fields.String(allow_none=True)
+    email_hash = fields.String(allow_none=True)
+    suggestions_shown = fields.List(fields.String())
+    suggestions_opened = fields.List(fields.String())
+    state = fields.String(metadata={"description": "failed if any channel refused for good, "
+                                                   "waiting if any is still to go, else delivered"})
+    delivered_at = fields.String(allow_none=True, metadata={
+        "description": "When every channel accepted it; null while one waits in the outbox."})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    deliveries = fields.List(fields.Nested(DeliverySchema))
+
+
+class TicketListSchema(Schema):
+    tickets = fields.List(fields.Nested(StoredTicketSchema))
+
+
 class TicketListArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
@@ -56,6 +95,7 @@ class TicketListArgs(Schema):
 
 @bp.route("/admin/reindex")
 class ReindexResource(MethodView):
+    @admin_only
     @bp.response(202, ReindexStateSchema)
     def post(self) -> dict[str, Any]:
         """Rebuild the index from the articles folder and swap it in while serving; every
@@ -65,6 +105,7 @@ class ReindexResource(MethodView):
             abort(409, description="a rebuild is already running; poll GET /admin/reindex")
         return reindex.state
 
+    @admin_only
     @bp.response(200, ReindexStateSchema)
     def get(self) -> dict[str, Any]:
         """State of the last rebuild started on this host."""
@@ -73,7 +114,10 @@ class ReindexResource(MethodView):
 
 @bp.route("/admin/tickets")
 class AdminTickets(MethodView):
+    @admin_only
     @bp.arguments(TicketListArgs, location="query", as_kwargs=True)
+    # Documented, not used to serialize: a field added to tickets is listed, never dropped.
+    @bp.alt_response(200, schema=TicketListSchema, description="OK")
     def get(self, limit: int, offset: int, undelivered: bool, failed: bool) -> dict[str, Any]:
         """Stored tickets, newest first, with their delivery state per channel (a failed one
         carries the reason in `last_error`)."""
@@ -89,6 +133,7 @@ class ResendSchema(Schema):
 
 @bp.route("/admin/tickets/<int:ticket_id>/resend")
 class ResendTicket(MethodView):
+    @admin_only
     @bp.response(200, ResendSchema)
     def post(self, ticket_id: int) -> dict[str, Any]:
         """Send a ticket whose delivery failed for good again (after fixing the setting)."""
@@ -104,7 +149,7 @@ class ResendTicket(MethodView):
 
 
 class ExternalTicketSchema(Schema):
-    email = fields.Email(load_default=None, allow_none=True, validate=MaxChars(320))
+    email = EmailAddress(load_default=None, allow_none=True, validate=MaxChars(320))
     email_hash = fields.String(load_default=None, allow_none=True,
                                validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be the "
                                                         "64 hex digits of a hash this service "
@@ -127,6 +172,7 @@ class ExternalTicketSchema(Schema):
 
 @bp.route("/admin/tickets/external")
 class ExternalTickets(MethodView):
+    @admin_only
     @bp.arguments(ExternalTicketSchema)
     @bp.response(201, CreatedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:

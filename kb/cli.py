@@ -58,31 +58,55 @@ def main() -> None:
     """Multilingual knowledge base and FAQ deflection service."""
 
 
+def _articles_root_of(file: Path, languages: list[str]) -> Path:
+    """The articles folder a single article file belongs to (the parent of its language folder)."""
+    for folder in file.resolve().parents:
+        if folder.name in languages:
+            return folder.parent
+    raise click.BadParameter(f"{file} is not inside a language folder ({', '.join(languages)}); "
+                             "articles live in <articles>/<lang>/<slug>.md", param_hint="PATH")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
 @main.command()
-@ARTICLES_DIR
+@click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as one JSON object.")
 @pass_context
-def check(ctx: Context, articles_dir: Path | None, as_json: bool) -> None:
-    """Check every article; exit 1 if any has an error (warnings alone exit 0)."""
-    root = ctx.articles_dir(articles_dir)
+def check(ctx: Context, path: Path | None, as_json: bool) -> None:
+    """Check every article, or one article file (with the others around it, for its links);
+    exit 1 if there is an error (warnings alone exit 0)."""
+    only = path if path is not None and path.is_file() else None
+    root = _articles_root_of(only, ctx.settings["LANGUAGES"]) if only else ctx.articles_dir(path)
     articles = ctx.load(root)
     problems = check_articles(articles, ctx.check_rules())
+    per_language = articles.count_by_language()
+    unloaded = len(articles.unloaded)
+    if only is not None:
+        problems = [p for p in problems if p.path.resolve() == only.resolve()]
+        per_language = {lang: int(only.resolve().parent.name == lang) for lang in per_language}
+        unloaded = int(any(p.resolve() == only.resolve() for p in articles.unloaded.values()))
     errors = sum(1 for p in problems if p.severity is Severity.ERROR)
     warnings = len(problems) - errors
-    per_language = Counter(a.lang for a in articles.articles)
+    checked = sum(per_language.values())
     if as_json:
         click.echo(json.dumps({
             "problems": [p.to_dict(root) for p in problems],
-            "summary": {"articles": len(articles.articles), "per_language": dict(per_language),
+            "summary": {"articles": checked, "per_language": per_language, "unloaded": unloaded,
                         "errors": errors, "warnings": warnings},
         }, ensure_ascii=False, indent=2))
     else:
         for problem in problems:
             style = "red" if problem.severity is Severity.ERROR else "yellow"
             click.echo(click.style(problem.format(root), fg=style))
-        languages = ", ".join(f"{lang} {per_language.get(lang, 0)}" for lang in articles.languages)
-        click.echo(f"{len(articles.articles)} articles checked ({languages}): "
-                   f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+        languages = ", ".join(f"{lang} {count}" for lang, count in per_language.items() if count
+                              or only is None)
+        # A file that could not be loaded is still counted, and said to be out of service.
+        not_served = f", {unloaded} not served until fixed" if unloaded else ""
+        click.echo(f"{_plural(checked, 'article')} checked ({languages}{not_served}): "
+                   f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
     sys.exit(1 if errors else 0)
 
 

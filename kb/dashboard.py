@@ -13,9 +13,11 @@ from typing import Any
 
 from flask import (Blueprint, Flask, Response, abort, current_app, redirect, render_template,
                    request, session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
 from kb.report import DateRange, build_report
+from kb.security import admin_sign_in
 from kb.services import services
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -24,12 +26,21 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
+class SessionOverHttps(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the page came over HTTPS, also when a trusted
+    proxy (KB_PROXY_COUNT) ended TLS and said so in X-Forwarded-Proto."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
 def init_dashboard(app: Flask) -> None:
     token = app.config["ADMIN_TOKEN"]
     if token:
         # Derived from the admin token: changing the token logs everyone out.
         app.secret_key = hashlib.sha256(f"kb-dashboard:{token}".encode()).hexdigest()
         app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
+        app.session_interface = SessionOverHttps()
     app.register_blueprint(bp)
 
 
@@ -38,9 +49,14 @@ def _token_ok(given: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _authorized() -> bool:
+def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer ") and _token_ok(header[7:]):
+    return header[7:] if header.lower().startswith("bearer ") else None
+
+
+def _authorized() -> bool:
+    token = _bearer_token()
+    if token is not None and _token_ok(token):
         return True
     return bool(current_app.config["ADMIN_TOKEN"]) and session.get("admin") is True
 
@@ -53,6 +69,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 @bp.route("/admin/login", methods=["GET", "POST"])
+@admin_sign_in
 def login() -> ResponseReturnValue:
     if not current_app.config["ADMIN_TOKEN"]:
         abort(404, description="the dashboard is off; set KB_ADMIN_TOKEN to turn it on")
@@ -82,10 +99,14 @@ def _date_arg(name: str) -> dt.date | None:
 
 
 @bp.get("/admin/dashboard")
+@admin_sign_in
 def dashboard() -> ResponseReturnValue:
     if not current_app.config["ADMIN_TOKEN"]:
         abort(404, description="the dashboard is off; set KB_ADMIN_TOKEN to turn it on")
     if not _authorized():
+        if _bearer_token() is not None:
+            # A script, not a browser: a wrong token is refused (and counted), not redirected.
+            abort(401, description="send 'Authorization: Bearer <KB_ADMIN_TOKEN>'")
         return redirect(url_for("dashboard.login"))
     period = request.args.get("period", "week")
     if period not in ("day", "week"):

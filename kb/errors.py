@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
@@ -21,6 +23,29 @@ class ServiceUnavailable(HTTPException):
 
     def __init__(self, description: str):
         super().__init__(description=description)
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={
+        "description": "Stable, machine-readable: invalid_request, not_found, too_many_requests, "
+                       "unsupported_media_type, database_unavailable, ..."})
+    message = fields.String(required=True, metadata={"description": "What went wrong and what "
+                                                                    "to do, in English."})
+    details = fields.Dict(required=True, metadata={
+        "description": "More about it: `fields` names each invalid field and what is wrong "
+                       "with it; `retry` says whether trying again later may succeed."})
+
+
+class ErrorSchema(Schema):
+    """The one error shape, for the OpenAPI document (error_body builds it)."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api, documenting our one error shape as the body of every error."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

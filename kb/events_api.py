@@ -20,9 +20,36 @@ EVENT_TYPES = ("widget_opened", "search", "suggestions_shown", "article_opened",
                "not_helpful", "deflected", "ticket_started", "ticket_sent")
 
 
-def _small_json(value: dict[str, Any]) -> None:
-    if len(str(value)) > 2000 or len(value) > 20:
-        raise ValidationError("is too large (at most 20 keys and about 2,000 characters)")
+# `data` is small and flat, in limits the OpenAPI document can state: at most DATA_KEYS keys,
+# each value a scalar or a list of at most DATA_LIST_ITEMS scalars, text at most DATA_TEXT_CHARS.
+DATA_KEYS, DATA_LIST_ITEMS, DATA_TEXT_CHARS = 20, 20, 200
+_DATA_SCALAR = {"anyOf": [{"type": "string", "maxLength": DATA_TEXT_CHARS,
+                           "pattern": "^[^\\u0000]*$"},
+                          {"type": "number"}, {"type": "boolean"}], "nullable": True}
+_DATA_VALUE = {"anyOf": [_DATA_SCALAR, {"type": "array", "maxItems": DATA_LIST_ITEMS,
+                                        "items": _DATA_SCALAR}], "nullable": True}
+
+
+def _scalar_problem(value: Any) -> str | None:
+    if isinstance(value, (dict, list)):
+        return "must not nest objects or lists"
+    if isinstance(value, str) and len(value) > DATA_TEXT_CHARS:
+        return f"text is {len(value)} characters long; the limit is {DATA_TEXT_CHARS}"
+    if isinstance(value, str) and "\x00" in value:
+        return "contains a NUL character; remove it"
+    return None
+
+
+def _small_flat_json(value: dict[str, Any]) -> None:
+    if len(value) > DATA_KEYS:
+        raise ValidationError(f"has {len(value)} keys; the limit is {DATA_KEYS}")
+    for key, item in value.items():
+        if isinstance(item, list) and len(item) > DATA_LIST_ITEMS:
+            raise ValidationError(f"'{key}' has {len(item)} items; the limit is {DATA_LIST_ITEMS}")
+        for scalar in item if isinstance(item, list) else [item]:
+            problem = _scalar_problem(scalar)
+            if problem:
+                raise ValidationError(f"'{key}' {problem}")
 
 
 class EventSchema(Schema):
@@ -39,7 +66,10 @@ class EventSchema(Schema):
     lang = fields.String(load_default=None, allow_none=True, validate=ConfiguredLanguage())
     query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))
     article_id = fields.String(load_default=None, allow_none=True, validate=MaxChars(200))
-    data = fields.Dict(keys=fields.String(), load_default=dict, validate=_small_json)
+    data = fields.Dict(keys=fields.String(),
+                       values=fields.Raw(allow_none=True, metadata=_DATA_VALUE),
+                       load_default=dict, validate=_small_flat_json,
+                       metadata={"maxProperties": DATA_KEYS})
 
 
 @bp.route("/events")

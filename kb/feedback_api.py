@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from kb.models import Feedback
 from kb.security import limiter, write_limit
 from kb.services import services
-from kb.validation import ApiBlueprint, CreatedSchema, MaxChars
+from kb.validation import ApiBlueprint, CreatedSchema, MaxChars, StrictBoolean
 
 bp = ApiBlueprint("feedback", __name__, description="Record whether an article helped")
 
@@ -18,7 +18,7 @@ bp = ApiBlueprint("feedback", __name__, description="Record whether an article h
 class FeedbackSchema(Schema):
     article_id = fields.String(required=True, validate=MaxChars(200, min_chars=1),
                                metadata={"description": "`<lang>/<slug>`, as in search results."})
-    helpful = fields.Boolean(required=True)
+    helpful = StrictBoolean(required=True)
     comment = fields.String(load_default=None, allow_none=True,
                             validate=MaxChars("MAX_MESSAGE_CHARS"))
     query = fields.String(load_default=None, allow_none=True, validate=MaxChars("MAX_QUERY_CHARS"))

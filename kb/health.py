@@ -5,16 +5,33 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
+from marshmallow import Schema, fields
 
-from kb.errors import error_response
+from kb.errors import ErrorSchema, error_response
 from kb.services import services
 from kb.validation import ApiBlueprint
 
 bp = ApiBlueprint("health", __name__, description="Service health")
 
 
+class HealthSchema(Schema):
+    status = fields.String(metadata={"description": "Always ok on a 200."})
+    database = fields.String(metadata={"description": "ok or unreachable"})
+    model = fields.String()
+    index_built_at = fields.String()
+    index_build = fields.String(metadata={"description": "The build's folder name."})
+    index_identity = fields.String(metadata={
+        "description": "A hash of what the index contains: replicas serving the same content "
+                       "show the same one."})
+    articles = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Indexed articles per language."})
+
+
 @bp.route("/health")
 class Health(MethodView):
+    @bp.alt_response(200, schema=HealthSchema, description="Serving")
+    @bp.alt_response(503, schema=ErrorSchema, description="No index loaded or the database is "
+                     "unreachable; `details` holds what is known (the fields of a 200)")
     def get(self) -> ResponseReturnValue:
         """Model, index build time, articles per language, database reachability."""
         live = services().live_index

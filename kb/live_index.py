@@ -1,8 +1,13 @@
 """The index and articles the service answers from, swapped for a newer build without a restart.
 
-Every worker checks now and then whether the index link points at a new build. If so, it loads
-that build in a background thread and swaps it in whole when ready; requests meanwhile keep using
-the previous one, so a rebuild never fails a request or mixes old and new results.
+Each gunicorn worker checks every RELOAD_CHECK_SECONDS whether the index link points at a new
+build, in a thread of its own (requests check too): a check made only when a request arrived left
+a quiet worker on the old build until its next request, and that request (and the ones during the
+load) still got the old build; more than 7 s after `kb index` was seen.
+A new build is loaded in a background thread and swapped in whole when ready; requests meanwhile
+keep using the previous one, so a rebuild never fails a request or mixes old and new results. A
+worker therefore serves a new build at most RELOAD_CHECK_SECONDS plus its load time after it is
+published.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class LiveIndex:
         self._loading = False
         self._failed: str | None = None  # a build that failed to load is not retried
         self._last_check = 0.0
+        self._watcher: threading.Thread | None = None
+        self._watcher_pid = 0
         self.error: str | None = None  # for the log and operators, may name paths
         self.shared_cache: SharedCache | None = None
         if settings["SEARCH_CACHE_URL"]:
@@ -127,19 +134,45 @@ class LiveIndex:
             self._snapshot, self.error = snapshot, None
         log.info("now serving index %s", target)
 
+    def _check(self) -> None:
+        """Start loading the published build if it is new (one load at a time)."""
+        self._last_check = time.monotonic()
+        target = self._target()
+        with self._lock:
+            known = self._snapshot.build if self._snapshot else None
+            start = (target is not None and target != known and target != self._failed
+                     and not self._loading)
+            if start:
+                self._loading = True
+        if start and target is not None:
+            threading.Thread(target=self._reload_in_background, args=(target,),
+                             daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.check_seconds)
+            try:
+                self._check()
+            except Exception:  # noqa: BLE001 - keep watching; the next check tries again
+                log.exception("checking for a new index failed")
+
+    def watch(self) -> None:
+        """Check for new builds every RELOAD_CHECK_SECONDS in this process, with or without
+        requests. gunicorn calls this in each new worker (threads do not survive a fork, and the
+        master, which only forks, must not load builds); requests check too."""
+        if self.check_seconds <= 0:
+            return  # every request checks (tests)
+        with self._lock:
+            if self._watcher_pid == os.getpid() and self._watcher is not None \
+                    and self._watcher.is_alive():
+                return
+            self._watcher = threading.Thread(target=self._watch, daemon=True,
+                                             name="index-watcher")
+            self._watcher_pid = os.getpid()
+            self._watcher.start()
+
     def current(self) -> Snapshot | None:
         """The snapshot to answer this request from (starting a reload if a new build exists)."""
-        now = time.monotonic()
-        if now - self._last_check >= self.check_seconds:
-            self._last_check = now
-            target = self._target()
-            with self._lock:
-                known = self._snapshot.build if self._snapshot else None
-                start = (target is not None and target != known and target != self._failed
-                         and not self._loading)
-                if start:
-                    self._loading = True
-            if start and target is not None:
-                threading.Thread(target=self._reload_in_background, args=(target,),
-                                 daemon=True).start()
+        if time.monotonic() - self._last_check >= self.check_seconds:
+            self._check()
         return self._snapshot

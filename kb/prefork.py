@@ -113,6 +113,7 @@ def post_fork(server: Any, worker: Any) -> None:
     if ready is not None:
         ready.database.engine.dispose(close=False)
         ready.outbox.ensure_running()  # retry queued tickets even before the first request
+        ready.live_index.watch()  # a quiet worker picks up a new index too, not at its next request
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -166,7 +166,8 @@ def funnel_totals(rows: Sequence[FunnelRow]) -> dict[str, FunnelRow]:
             total = totals.setdefault(lang, FunnelRow("total", lang))
             for name in FUNNEL_COUNTS:
                 setattr(total, name, getattr(total, name) + getattr(row, name))
-    return totals
+    # Languages in order, then the sum of them all, last (as a table's total row is).
+    return {lang: totals[lang] for lang in sorted(totals, key=lambda lang: (lang == "all", lang))}
 
 
 @dataclass
@@ -217,7 +218,9 @@ def content_gaps(session: Session, embedder: Any, dates: DateRange = DateRange()
     gaps = []
     for members in groups.values():
         langs: dict[str, int] = defaultdict(int)
-        gap = Gap(len(members), {}, [redact(items[m][0])[:200] for m in members[:examples]])
+        # The same question asked again says nothing new: show different ones.
+        distinct = list(dict.fromkeys(redact(items[m][0])[:200] for m in members))
+        gap = Gap(len(members), {}, distinct[:examples])
         for m in members:
             langs[items[m][1]] += 1
             setattr(gap, items[m][2], getattr(gap, items[m][2]) + 1)

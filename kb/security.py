@@ -7,6 +7,8 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+import kb.rate_limit_store  # noqa: F401 - registers the sqlite:// counter store with limits
+
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
@@ -20,6 +22,21 @@ def write_limit() -> str:
     from flask import current_app
 
     return current_app.config["RATE_LIMIT_WRITE"]
+
+
+def sign_in_limit() -> str:
+    from flask import current_app
+
+    return str(current_app.config["RATE_LIMIT_SIGN_IN"])
+
+
+def _refused(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# Only refused attempts count, and the dashboard form and the bearer token share one count per
+# client: guessing the admin token through either is slowed down the same way.
+admin_sign_in = limiter.shared_limit(sign_in_limit, scope="admin-sign-in", deduct_when=_refused)
 
 
 def _security_headers(response: Response) -> Response:

@@ -133,8 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMIN_TOKEN", "", "Bearer token for the admin endpoints; empty disables them."),
     Setting("CORS_ORIGINS", [], "Web origins allowed to call the API from a browser, "
             "comma-separated (e.g. https://www.example.com).", _parse_list),
-    Setting("RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live: memory:// for one "
-            "process, redis://host:6379 for several workers and hosts."),
+    Setting("RATELIMIT_STORAGE_URL", "", "Where rate-limit counters live: by default a SQLite file "
+            "`<INSTANCE_PATH>/ratelimits.sqlite3` that all workers of one host share; "
+            "redis://host:6379 for several hosts; memory:// only for a single process."),
     Setting("SEARCH_CACHE_URL", "", "Redis URL (redis://host:6379/0) of a search-answer cache "
             "shared by every worker and host, consulted after each worker's own; empty: each "
             "worker caches alone."),
@@ -144,6 +145,8 @@ SETTINGS: tuple[Setting, ...] = (
             "limits, search cache); deployments that share one Redis need different prefixes."),
     Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client."),
     Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback, event and ticket posts allowed per client."),
+    Setting("RATE_LIMIT_SIGN_IN", "10/minute", "Failed admin sign-ins allowed per client, "
+            "dashboard form and bearer token together; then 429 until the window ends."),
     Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "
             "empty keeps tickets only in the database."),
     Setting("WEBHOOK_SECRET", "", "Shared secret that signs every webhook delivery "
@@ -241,6 +244,10 @@ def load_settings(environ: Mapping[str, str] | None = None,
     values["INDEX_DIR"] = values["INDEX_DIR"] or str(instance / "index")
     values["CACHE_DIR"] = values["CACHE_DIR"] or str(instance / "cache")
     values["LEXICON_DIR"] = values["LEXICON_DIR"] or str(instance / "lexicons")
+    if not values["RATELIMIT_STORAGE_URL"]:
+        from kb.rate_limit_store import sqlite_url
+
+        values["RATELIMIT_STORAGE_URL"] = sqlite_url(instance / "ratelimits.sqlite3")
     values["DATABASE_URL"] = values["DATABASE_URL"] or \
         f"sqlite:///{(instance / 'kb.sqlite3').resolve()}"
     return values

@@ -13,13 +13,13 @@ from kb.models import Ticket
 from kb.outbox import queue_ticket
 from kb.security import limiter, write_limit
 from kb.services import services
-from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
+from kb.validation import ApiBlueprint, ConfiguredLanguage, EmailAddress, MaxChars
 
 bp = ApiBlueprint("tickets", __name__, description="Send a request to support")
 
 
 class TicketSchema(Schema):
-    email = fields.Email(required=True, validate=MaxChars(320))
+    email = EmailAddress(required=True, validate=MaxChars(320))
     subject = fields.String(required=True, validate=MaxChars(300, min_chars=1))
     message = fields.String(required=True, validate=MaxChars("MAX_MESSAGE_CHARS", min_chars=1))
     lang = fields.String(required=True, validate=ConfiguredLanguage())

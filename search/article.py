@@ -95,6 +95,35 @@ def decode_article(path: Path, data: bytes) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
+# What PyYAML says it was reading when it met the end -> what was left open, and how to close it.
+_UNCLOSED = {
+    "flow sequence": "a list opened with '[' is not closed; end it with ']' (and separate "
+                     "the items with commas)",
+    "flow mapping": "a '{' is not closed; end it with '}', or put the value in quotes",
+    "quoted scalar": "a quote is not closed; end the value with the same quote it starts with",
+}
+
+
+def _yaml_problem(exc: yaml.YAMLError, last_line: int) -> tuple[int, str]:
+    """(file line, message) for invalid front matter, which starts on file line 2.
+
+    PyYAML notices an unclosed bracket or quote only on a later line (its problem mark); the
+    line to fix is where it was opened (its context mark), and the fix is closing it, not the
+    colons most other errors are about."""
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    context = str(getattr(exc, "context", None) or "")
+    unclosed = next((hint for what, hint in _UNCLOSED.items() if what in context), None)
+    mark = context_mark if unclosed and context_mark is not None else problem_mark
+    # Errors found at the end of the YAML point at the closing fence; name the last field line.
+    line = min(mark.line + 2, last_line) if mark is not None else 2
+    if unclosed:
+        return line, f"front matter is not valid YAML: {unclosed}"
+    reason = getattr(exc, "problem", None) or "invalid YAML"
+    return line, (f"front matter is not valid YAML ({reason}); check quotes and colons "
+                  "(put a value containing ': ' in quotes)")
+
+
 def split_front_matter(path: Path, text: str) -> tuple[dict[str, object], dict[str, int], str, int]:
     """Return (front matter, line of each field, body, first body line)."""
     lines = text.split("\n")
@@ -116,13 +145,8 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, object], dict[s
                      f"front matter has a value YAML cannot read ({exc}); check dates "
                      "(YYYY-MM-DD) and put unusual values in quotes") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # Errors found at the end of the YAML point at the closing fence; name the last field line.
-        line = min(mark.line + 2, max(end, 2)) if mark is not None else 2
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise _error(path, line, "bad-front-matter",
-                     f"front matter is not valid YAML ({reason}); check quotes and colons "
-                     "(put a value containing ': ' in quotes)") from None
+        line, message = _yaml_problem(exc, last_line=max(end, 2))
+        raise _error(path, line, "bad-front-matter", message) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -183,6 +207,12 @@ def parse_article(path: Path, lang: str, data: bytes,
         raise _error(path, lines.get("tags", 2), "bad-tags",
                      "'tags' must be a list like [password, sign in]")
     rendered = render_markdown(body, lang, link_template)
+    for removal in rendered.removed:
+        warnings.append(Problem(
+            path, body_line + removal.line - 1, Severity.WARNING, "sanitized",
+            f"{removal.what} is removed when the article is shown: articles appear inside "
+            "customers' pages, so scripts, frames, forms, event handlers and script links are "
+            "not allowed; remove it or use plain markdown"))
     article = Article(
         slug=path.stem.lower(),
         lang=lang,

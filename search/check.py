@@ -45,6 +45,14 @@ def check_links(articles: ArticleSet) -> list[Problem]:
             lang = link.lang or article.lang
             target = articles.get(lang, link.slug) if lang in articles.languages else None
             line = article.file_line(link.line)
+            unloaded = articles.unloaded.get((lang, link.slug))
+            if target is None and unloaded is not None:
+                problems.append(Problem(
+                    article.path, line, Severity.ERROR, "link-to-broken-article",
+                    f"link '{link.href}' points to {unloaded.relative_to(articles.root.parent)}, "
+                    "which has an error (reported for that file) and is not served until it is "
+                    "fixed"))
+                continue
             if target is None:
                 problems.append(Problem(
                     article.path, line, Severity.ERROR, "broken-link",

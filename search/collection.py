@@ -18,6 +18,9 @@ class ArticleSet:
     languages: tuple[str, ...]
     articles: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Files in a language folder that could not be loaded (their errors are in `problems`), by
+    # (lang, slug): they are still articles a writer is working on, and links may point at them.
+    unloaded: dict[tuple[str, str], Path] = field(default_factory=dict)
 
     def get(self, lang: str, slug: str) -> Article | None:
         """The article with this slug in this language, draft or not."""
@@ -30,6 +33,11 @@ class ArticleSet:
     def published(self) -> list[Article]:
         """Articles a customer may see; drafts are never served."""
         return [a for a in self.articles if a.published]
+
+    def count_by_language(self) -> dict[str, int]:
+        """Article files per language, loaded or not."""
+        keys = [(a.lang, a.slug) for a in self.articles] + list(self.unloaded)
+        return {lang: sum(1 for key_lang, _ in keys if key_lang == lang) for lang in self.languages}
 
     def slugs(self) -> list[str]:
         return sorted({a.slug for a in self.articles})
@@ -82,6 +90,7 @@ def _load_one(result: ArticleSet, path: Path, lang: str, seen: dict[tuple[str, s
               link_template: str) -> None:
     slug = path.stem.lower()
     if not SLUG_PATTERN.match(slug):
+        result.unloaded[(lang, slug)] = path
         result.problems.append(Problem(
             path, 1, Severity.ERROR, "bad-slug",
             f"file name '{path.name}' is not a valid slug; rename it to lowercase letters, digits "
@@ -96,6 +105,7 @@ def _load_one(result: ArticleSet, path: Path, lang: str, seen: dict[tuple[str, s
     try:
         data = path.read_bytes()
     except OSError as exc:
+        result.unloaded[(lang, slug)] = path
         result.problems.append(Problem(
             path, 1, Severity.ERROR, "unreadable",
             f"cannot read the file ({exc.strerror or exc}); check that it exists and that you "
@@ -104,6 +114,7 @@ def _load_one(result: ArticleSet, path: Path, lang: str, seen: dict[tuple[str, s
     try:
         article, warnings = parse_article(path, lang, data, link_template)
     except ArticleError as exc:
+        result.unloaded[(lang, slug)] = path
         result.problems.append(exc.problem)
         return
     result.articles.append(article)

@@ -75,6 +75,14 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """Something the writer wrote that customers will not see as written, made safe."""
+
+    line: int  # 1-based, relative to the markdown body
+    what: str  # "<script>", "the onclick attribute", "the javascript: link"
+
+
+@dataclass(frozen=True)
 class Rendered:
     """Everything derived from an article's markdown body."""
 
@@ -82,6 +90,7 @@ class Rendered:
     headings: list[Heading]
     links: list[ArticleLink]
     sections: list[Section]
+    removed: list[Removal] = field(default_factory=list)
 
     @property
     def blocks(self) -> list[str]:
@@ -131,6 +140,54 @@ def parse_link(href: str) -> tuple[str, str | None, str | None] | None:
     if not match:
         return None
     return match["slug"].lower(), match["lang"], match["anchor"] or None
+
+
+_HTML_TAG = re.compile(r"<\s*([A-Za-z][\w-]*)([^>]*)>?")
+_HTML_ATTRIBUTE = re.compile(r"\s([A-Za-z_:][\w:.-]*)\s*(?:=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
+_UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|data|file):", re.IGNORECASE)
+# A markdown link markdown-it refuses to make (it shows it as text): [text](javascript:...).
+_REFUSED_MARKDOWN_LINK = re.compile(r"\]\(\s*<?\s*((?:javascript|vbscript|file|data):)",
+                                    re.IGNORECASE)
+_HTML_ALLOWED_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _unsafe_html(html: str) -> list[str]:
+    """What the sanitizer removes from a piece of raw HTML: tags, attributes, link addresses."""
+    found: list[str] = []
+    for tag, rest in _HTML_TAG.findall(html):
+        tag = tag.lower()
+        if tag not in _ALLOWED_TAGS:
+            found.append(f"<{tag}>")
+            continue
+        allowed = _ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in _HTML_ATTRIBUTE.findall(rest):
+            name, value = name.lower(), value.strip("\"'")
+            if name not in allowed:
+                found.append(f"the {name} attribute of <{tag}>")
+            elif name in ("href", "src") and _SCHEME.match(value) \
+                    and not value.lower().startswith(_HTML_ALLOWED_SCHEMES):
+                found.append(f"the {value.split(':', 1)[0].lower()}: address of <{tag}>")
+    return found
+
+
+def _removals(tokens: list[Token]) -> list[Removal]:
+    """Everything in the body that is shown differently than written, to be safe inside
+    customers' pages: disallowed HTML, and links with a script address (shown as plain text)."""
+    removed: list[Removal] = []
+    for token in tokens:
+        line = (token.map[0] + 1) if token.map else 1
+        if token.type == "html_block":
+            removed += [Removal(line, what) for what in _unsafe_html(token.content)]
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "html_inline":
+                removed += [Removal(line, what) for what in _unsafe_html(child.content)]
+        for offset, text in enumerate(token.content.split("\n")):
+            for scheme in _REFUSED_MARKDOWN_LINK.findall(text):
+                removed.append(Removal(line + offset, f"the {scheme.lower()} link (it is shown as "
+                                                      "plain text)"))
+    return removed
 
 
 def render_markdown(body: str, lang: str, link_template: str = "/help/{lang}/{slug}") -> Rendered:
@@ -186,4 +243,5 @@ def render_markdown(body: str, lang: str, link_template: str = "/help/{lang}/{sl
     )
     if not sections[0].blocks and len(sections) > 1:
         sections = sections[1:]
-    return Rendered(html=safe, headings=headings, links=links, sections=sections)
+    return Rendered(html=safe, headings=headings, links=links, sections=sections,
+                    removed=_removals(tokens))

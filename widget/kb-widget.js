@@ -43,6 +43,17 @@
     });
   }
 
+  // Cut text to a length without splitting a surrogate pair: half an emoji is not a character
+  // and the server refuses it.
+  function clipEnd(text, max) {
+    var end = Math.min(text.length, max), code = text.charCodeAt(end - 1);
+    return text.slice(0, end < text.length && code >= 0xd800 && code <= 0xdbff ? end - 1 : end);
+  }
+  function clipStart(text, max) {
+    var start = Math.max(0, text.length - max), code = text.charCodeAt(start);
+    return text.slice(start > 0 && code >= 0xdc00 && code <= 0xdfff ? start + 1 : start);
+  }
+
   function uid() {
     return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
   }
@@ -117,6 +128,21 @@
       return fetch(api + path, {method: "POST", headers: {"Content-Type": "application/json"},
                                 body: JSON.stringify(body), keepalive: true});
     }
+    // A request the browser blocks looks like being offline. If the server answers a request
+    // that needs no permission, the page's origin is simply not allowed: say what to set, once.
+    var blockedCheck = null;
+    function originBlocked() {
+      if (!blockedCheck) {
+        blockedCheck = fetch(api + "/health", {mode: "no-cors", cache: "no-store"})
+          .then(function () {
+            console.error(PREFIX + " the help server at " + endpoint + " does not allow this page's origin (" +
+                          location.origin + "), so no suggestions and no tickets can be sent from it: add it to the " +
+                          "server's KB_CORS_ORIGINS setting, e.g. KB_CORS_ORIGINS=" + location.origin);
+            return true;
+          }, function () { blockedCheck = null; return false; });
+      }
+      return blockedCheck;
+    }
     function track(type, extra) {
       var body = {type: type, session_id: session, visitor_id: visitor, lang: lang};
       Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
@@ -145,7 +171,7 @@
         field("kb-subject", _("Subject"), ui.subject),
         field("kb-message", _("What happened?"), ui.message),
         ui.website, ui.live, ui.suggest, ui.status, ui.submit]);
-      ui.articleTitle = el("h3", {id: "kb-article-title", tabindex: "-1"});
+      ui.articleTitle = el("h2", {id: "kb-article-title", tabindex: "-1"});
       ui.articleLabel = el("p", {"class": "kb-label", hidden: true});
       ui.articleBody = el("div", {"class": "kb-body"});
       ui.yes = el("button", {type: "button", "class": "kb-primary", text: _("Yes, problem solved")});
@@ -174,7 +200,15 @@
     }
 
     function field(id, label, input) {
-      return el("div", {"class": "kb-field"}, [el("label", {"for": id, text: label}), input]);
+      input.kbError = el("p", {id: id + "-error", "class": "kb-error", hidden: true});
+      return el("div", {"class": "kb-field"}, [el("label", {"for": id, text: label}), input, input.kbError]);
+    }
+    function describeError(input, message) {
+      input.setAttribute("aria-invalid", String(!!message));
+      input.kbError.textContent = message || "";
+      input.kbError.hidden = !message;
+      if (message) input.setAttribute("aria-describedby", input.kbError.id);
+      else input.removeAttribute("aria-describedby");
     }
 
     function draft() {
@@ -209,7 +243,7 @@
       timer = setTimeout(suggest, 350);
     }
     function suggest() {
-      var text = (ui.subject.value + " " + ui.message.value).trim().slice(-400);
+      var text = clipStart((ui.subject.value + " " + ui.message.value).trim(), 400);
       if (text.length < 4) { renderSuggestions([]); return; }
       if (pending) pending.abort();
       pending = window.AbortController ? new AbortController() : null;
@@ -217,7 +251,10 @@
             {signal: pending ? pending.signal : undefined})
         .then(function (r) { return r.ok ? r.json() : {results: []}; })
         .then(function (data) { renderSuggestions(data.results || [], data.repaired_query); })
-        .catch(function () { /* suggestions are optional: the form always works */ });
+        .catch(function (error) {
+          // Suggestions are optional: the form always works. A blocked origin is still reported.
+          if (!error || error.name !== "AbortError") originBlocked();
+        });
     }
     function renderSuggestions(results, repairedQuery) {
       ui.list.textContent = "";
@@ -227,11 +264,12 @@
       ui.repaired.textContent = ui.repaired.hidden ? "" : format(_("Showing results for: %(query)s"), {query: repairedQuery});
       results.slice(0, 3).forEach(function (result) {
         if (shown.indexOf(result.id) < 0) { shown.push(result.id); saveSession(); }
+        // The answer's own words in its language; the label, in the customer's, stays in theirs.
+        var textLang = result.fallback ? result.lang : null;
         var button = el("button", {type: "button", "class": "kb-suggestion"}, [
-          el("strong", {text: result.title}),
+          el("strong", {text: result.title, lang: textLang}),
           result.fallback ? el("span", {"class": "kb-label", text: format(_("In %(language)s"), {language: languageName(result.lang)})}) : null,
-          el("span", {"class": "kb-summary", text: result.summary})]);
-        if (result.fallback) button.setAttribute("lang", result.lang);
+          el("span", {"class": "kb-summary", text: result.summary, lang: textLang})]);
         button.addEventListener("click", function () { lastFocus = button; openArticle(result); });
         ui.list.appendChild(el("li", {}, [button]));
       });
@@ -247,14 +285,28 @@
           current = article;
           if (opened.indexOf(article.id) < 0) { opened.push(article.id); saveSession(); }
           ui.articleTitle.textContent = article.title;
+          [ui.articleTitle, ui.articleBody].forEach(function (node) {
+            if (article.lang === lang) node.removeAttribute("lang"); else node.setAttribute("lang", article.lang);
+          });
           ui.articleLabel.hidden = article.lang === lang;
           ui.articleLabel.textContent = format(_("This answer is in %(language)s."), {language: languageName(article.lang)});
           ui.articleBody.innerHTML = article.html; // sanitized on the server (allow-list)
+          demoteHeadings(ui.articleBody);
           ui.form.hidden = true; ui.done.hidden = true; ui.article.hidden = false;
           ui.articleTitle.focus();
           track("article_opened", {article_id: article.id});
         })
         .catch(function () { ui.status.textContent = _("Sorry, this answer could not be loaded."); });
+    }
+    // The article's headings start at h2 in its HTML; here they sit under its title (an h2),
+    // so screen-reader users get an outline without a jump.
+    function demoteHeadings(container) {
+      Array.prototype.forEach.call(container.querySelectorAll("h2, h3, h4, h5"), function (heading) {
+        var lower = document.createElement("h" + (Number(heading.tagName.charAt(1)) + 1));
+        if (heading.id) lower.id = heading.id;
+        while (heading.firstChild) lower.appendChild(heading.firstChild);
+        heading.parentNode.replaceChild(lower, heading);
+      });
     }
     function closeArticle() {
       ui.article.hidden = true; ui.form.hidden = false;
@@ -263,7 +315,7 @@
     function answer(helpful) {
       if (!current) return;
       send("/feedback", {article_id: current.id, helpful: helpful, session_id: session,
-                         query: (ui.subject.value + " " + ui.message.value).trim().slice(0, 500) || null}).catch(function () {});
+                         query: clipEnd((ui.subject.value + " " + ui.message.value).trim(), 500) || null}).catch(function () {});
       if (helpful) {
         // The email (kept by the service only as a salted hash) lets a later ticket cancel this.
         track("deflected", {article_id: current.id, email: ui.email.checkValidity() && ui.email.value.trim() || null});
@@ -285,9 +337,12 @@
       event.preventDefault();
       ui.status.textContent = "";
       var invalid = [ui.email, ui.subject, ui.message].filter(function (input) { return !input.checkValidity(); });
-      [ui.email, ui.subject, ui.message].forEach(function (input) { input.setAttribute("aria-invalid", String(invalid.indexOf(input) >= 0)); });
+      [ui.email, ui.subject, ui.message].forEach(function (input) {
+        describeError(input, invalid.indexOf(input) < 0 ? null :
+          input === ui.email ? _("Please enter a valid email address.") : _("Please fill in the subject and the message."));
+      });
       if (invalid.length) {
-        ui.status.textContent = invalid[0] === ui.email ? _("Please enter a valid email address.") : _("Please fill in the subject and the message.");
+        ui.status.textContent = invalid[0].kbError.textContent;
         invalid[0].focus();
         return;
       }
@@ -307,12 +362,17 @@
         ui.done.appendChild(el("p", {text: _("Thank you! Your message has been sent.")}));
         ui.done.appendChild(el("p", {text: ngettext("We will answer within %(num)s hour.", "We will answer within %(num)s hours.", hours)}));
         ui.done.focus();
-      }).catch(function () { ui.submit.disabled = false; failed(0, null); });
+      }).catch(function () {
+        originBlocked().then(function (blocked) { ui.submit.disabled = false; failed(blocked ? -1 : 0, null); });
+      });
     }
     function failed(status, data) {
       saveDraft();
       if (status === 400 && data && data.error) {
         ui.status.textContent = _("Please check the form: something is missing or too long.");
+      } else if (status === -1) {
+        // Retrying cannot help until the site owner allows this page: say so instead.
+        ui.status.textContent = _("This page cannot reach our support system, so your message was not sent. It is saved on this device; please contact us another way.");
       } else {
         ui.status.textContent = _("We could not send your message. It is saved on this device; please try again in a moment.");
         if (!retryPending) {

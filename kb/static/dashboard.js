@@ -19,7 +19,8 @@
   var langs = Array.from(new Set(report.funnel.map(function (r) { return r.lang; }))).sort();
   var colors = ["#1d5fd1", "#bf3989", "#1a7f37", "#9a6700", "#6e7781"];
   new Chart(document.getElementById("rate-chart"), {
-    type: "line",
+    // A line needs two periods; one period as a line is a lone dot at the left edge.
+    type: periods.length > 1 ? "line" : "bar",
     data: {labels: periods, datasets: langs.map(function (lang, i) {
       return {label: lang, borderColor: colors[i % colors.length], backgroundColor: colors[i % colors.length], spanGaps: true,
               data: periods.map(function (p) {

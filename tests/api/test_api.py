@@ -354,3 +354,60 @@ def test_widget_hint_lets_the_text_decide(client: FlaskClient) -> None:
     assert data["lang"] == "ru"
     repaired = client.get("/api/v1/search", query_string={"q": "pf,skf gfhjkm", "hint": "en"})
     assert repaired.get_json()["repaired_query"] == "забыла пароль"
+
+
+# A lone UTF-16 surrogate, as JSON writes it: what cutting an emoji in two leaves behind.
+LONE_SURROGATE = '"\\ud83d"'
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/api/v1/feedback", '{"article_id": "en/x", "helpful": true, "query": %s}', "query"),
+    ("/api/v1/tickets", '{"email": "a@example.com", "subject": %s, "message": "m", "lang": "en"}',
+     "subject"),
+    ("/api/v1/events", '{"type": "search", "session_id": %s}', "session_id"),
+    ("/api/v1/events", '{"type": "search", "data": {"k": [%s]}}', "data.k.0"),
+])
+def test_a_lone_surrogate_is_400_naming_the_field(app: Flask, client: FlaskClient, path: str,
+                                                  body: str, field: str) -> None:
+    response = client.post(path, data=body % LONE_SURROGATE, content_type="application/json")
+    error = assert_error(response, 400)
+    assert f"'{field}'" in error["message"] and "surrogate" in error["message"]
+    assert count(app, Feedback) + count(app, Ticket) + count(app, Event) == 0
+
+
+def test_a_whole_emoji_written_as_a_surrogate_pair_is_stored(app: Flask,
+                                                             client: FlaskClient) -> None:
+    body = '{"article_id": "en/x", "helpful": true, "query": "\\ud83d\\ude00 broken"}'
+    response = client.post("/api/v1/feedback", data=body, content_type="application/json")
+    assert response.status_code == 201
+    with services(app).database.session() as session:
+        assert session.scalars(select(Feedback.query)).one() == "\U0001F600 broken"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_told_to_be_json(client: FlaskClient,
+                                                    content_type: str | None) -> None:
+    import json
+
+    response = client.post("/api/v1/tickets", data=json.dumps(TICKET), content_type=content_type)
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"]
+
+
+def test_openapi_document_states_the_error_shape_the_codes_and_the_admin_token(
+        client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error = spec["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    assert set(spec["components"]["schemas"]["ErrorDetail"]["properties"]) == {
+        "code", "message", "details"}
+    search = spec["paths"]["/api/v1/search"]["get"]
+    assert "400" in search["responses"] and "422" not in search["responses"]
+    q = next(p for p in search["parameters"] if p["name"] == "q")["schema"]
+    assert q["minLength"] == 1 and q["maxLength"] == 500 and "\\u0000" in q["pattern"]
+    lang = next(p for p in search["parameters"] if p["name"] == "lang")["schema"]
+    assert lang["enum"] == ["en", "sv", "ru"]
+    assert spec["components"]["securitySchemes"]["adminToken"]["scheme"] == "bearer"
+    tickets = spec["paths"]["/api/v1/admin/tickets"]["get"]
+    assert tickets["security"] == [{"adminToken": []}] and "200" in tickets["responses"]
+    assert "200" in spec["paths"]["/api/v1/health"]["get"]["responses"]

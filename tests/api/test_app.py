@@ -53,3 +53,27 @@ def test_services_are_built_once_and_can_be_given(app: Flask, tmp_path: Path,
     assert not (tmp_path / "other" / "instance" / "kb.sqlite3").exists()
     health = again.test_client().get("/api/v1/health").get_json()
     assert health["index_build"] == built.live_index.current().build_name
+
+
+@pytest.mark.parametrize("name", ["kb-widget.js", "kb-widget.css"])
+def test_widget_files_are_served_compressed_to_browsers_that_accept_it(client: FlaskClient,
+                                                                       name: str) -> None:
+    import gzip
+
+    from kb.catalog import WIDGET_DIR
+
+    original = (WIDGET_DIR / name).read_bytes()
+    packed = client.get(f"/widget/{name}", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == original
+    assert len(packed.data) < len(original) / 2
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert packed.headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age=300" in packed.headers["Cache-Control"]
+    again = client.get(f"/widget/{name}", headers={"Accept-Encoding": "gzip",
+                                                   "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    plain = client.get(f"/widget/{name}")
+    assert "Content-Encoding" not in plain.headers and plain.data == original
+    assert plain.headers["ETag"] != packed.headers["ETag"]
+    assert "Accept-Encoding" in plain.headers["Vary"]

@@ -165,3 +165,34 @@ def test_articles_api_serves_the_articles_the_build_was_made_from(tmp_path: Path
         "Half-edited"
     assert client.get("/api/v1/articles/reset-password?lang=en").get_json()["lang"] != "en"
     services(app).database.dispose()
+
+
+    services(app).database.dispose()
+
+
+def test_under_gunicorn_every_worker_serves_a_new_build_within_the_documented_bound(
+        tmp_path: Path, fake_model: str) -> None:
+    """`kb index` publishes; no request comes for a while; then every worker answers from the
+    new build. The README promises KB_RELOAD_CHECK_SECONDS (2 s by default) plus the load."""
+    import json
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support.gunicorn import gunicorn_service
+
+    check_seconds, load_allowance = 2.0, 2.0
+    with gunicorn_service(tmp_path, fake_model, RELOAD_CHECK_SECONDS=str(check_seconds)) as service:
+        def build_served(_: int) -> str:
+            return json.loads(service.request("GET", "/api/v1/health")[2])["index_build"]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:  # both workers answer, and check
+            old = set(pool.map(build_served, range(16)))
+        articles = Path(service.settings["ARTICLES_DIR"])
+        (articles / "en" / "gizmo.md").write_text("---\ntitle: The gizmo\n---\nAll about it.\n",
+                                                  encoding="utf-8")
+        build_and_publish(service.settings)
+        time.sleep(check_seconds + load_allowance)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            served = list(pool.map(build_served, range(16)))
+    assert len(old) == 1 and not old & set(served), f"old build {old} still served: {served}"
+    assert len(set(served)) == 1

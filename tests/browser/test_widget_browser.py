@@ -278,7 +278,6 @@ def test_answer_in_another_language_is_labelled(page, server) -> None:
     ask(page, "Linux", "hur använder jag driftbox i linux terminalen")
     fallback = page.locator(".kb-suggestion", has_text="Use Driftbox on Linux")
     assert fallback.locator(".kb-label").inner_text() == "På engelska"
-    assert fallback.get_attribute("lang") == "en"
     fallback.click()
     page.locator("#kb-article-title").wait_for()
     assert page.locator(".kb-article .kb-label").inner_text() == "Det här svaret är på engelska."
@@ -402,3 +401,178 @@ def test_a_draft_older_than_a_day_is_not_shown(page, server) -> None:
     assert following.locator("#kb-email").input_value() == ""
     assert following.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kb-draft'))"
                               ) == []
+
+
+# --- defects found by a hostile walk ---------------------------------------------------------
+
+def test_feedback_is_never_cut_inside_an_emoji(page, server) -> None:
+    url, app = server
+    page.goto(f"{url}/demo/en")
+    subject = "Forgot password"
+    # The feedback query is the first 500 UTF-16 units of subject and message: put an emoji
+    # (two units) across that border.
+    filler = ("I forgot my password and cannot sign in " * 20)[:499 - len(subject) - 1]
+    ask(page, subject, filler + "\U0001F600 please help, I forgot my password")
+    page.locator(".kb-suggestion").first.click()
+    page.locator("#kb-article-title").wait_for()
+    page.get_by_role("button", name="Yes, problem solved").click()
+    stored = eventually(lambda: rows(app, Feedback, Feedback.query.like("Forgot password I%")))
+    assert stored, "the feedback was refused"
+    assert stored[0].query == f"{subject} {filler}"  # cut before the emoji, not inside it
+
+
+def test_answer_language_is_on_its_text_and_the_label_in_the_customers(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/sv")
+    ask(page, "Linux", "hur använder jag driftbox i linux terminalen")
+    fallback = page.locator(".kb-suggestion", has_text="Use Driftbox on Linux")
+    assert fallback.get_attribute("lang") is None  # the label inside is Swedish
+    assert fallback.locator("strong").get_attribute("lang") == "en"
+    assert fallback.locator(".kb-summary").get_attribute("lang") == "en"
+    label_lang = "el => el.closest('[lang]').getAttribute('lang')"
+    assert fallback.locator(".kb-label").evaluate(label_lang) == "sv"
+    fallback.click()
+    page.locator("#kb-article-title").wait_for()
+    assert page.locator("#kb-article-title").get_attribute("lang") == "en"
+    assert page.locator(".kb-body").get_attribute("lang") == "en"
+    assert page.locator(".kb-article .kb-label").evaluate(label_lang) == "sv"
+
+
+CONTRAST = """([fg, bg]) => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const lum = c => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_focus_ring_contrast_is_at_least_3_to_1(page, server, theme: str) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").wait_for()
+    page.evaluate(f"document.querySelector('.kb-host').setAttribute('data-theme', '{theme}')")
+    page.locator("#kb-email").focus()
+    page.keyboard.press("Tab")  # keyboard focus, so :focus-visible applies
+    colors = page.evaluate("""() => {
+      const root = document.querySelector('.kb-host').shadowRoot;
+      const focused = root.activeElement;
+      return [getComputedStyle(focused).outlineColor,
+              getComputedStyle(root.querySelector('.kb')).backgroundColor,
+              getComputedStyle(focused).outlineStyle];
+    }""")
+    assert colors[2] != "none"
+    assert page.evaluate(CONTRAST, colors[:2]) >= 3.0, colors
+
+
+def test_every_invalid_field_is_described(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    page.locator("#kb-email").fill("not an email")
+    page.get_by_role("button", name="Send to support").click()
+    for field, message in [("#kb-email", "Please enter a valid email address."),
+                           ("#kb-subject", "Please fill in the subject and the message."),
+                           ("#kb-message", "Please fill in the subject and the message.")]:
+        described_by = page.locator(field).get_attribute("aria-describedby")
+        assert described_by, f"{field} has no aria-describedby"
+        assert page.locator(f"#{described_by}").inner_text() == message
+        assert page.locator(field).get_attribute("aria-invalid") == "true"
+    page.locator("#kb-email").fill("kim@example.com")
+    page.get_by_role("button", name="Send to support").click()
+    assert page.locator("#kb-email").get_attribute("aria-describedby") is None
+    assert page.locator("#kb-email").get_attribute("aria-invalid") == "false"
+
+
+HEADING_LEVELS = """() => {
+  const levels = [];
+  const walk = node => {
+    for (const child of node.children) {
+      if (child.shadowRoot) walk(child.shadowRoot);
+      const visible = child.checkVisibility ? child.checkVisibility() : true;
+      if (/^H[1-6]$/.test(child.tagName) && visible) levels.push(Number(child.tagName[1]));
+      walk(child);
+    }
+  };
+  walk(document.body);
+  return levels;
+}"""
+
+
+def test_an_opened_article_keeps_the_heading_order(page, server) -> None:
+    url, _app = server
+    page.goto(f"{url}/demo/en")
+    ask(page, "Forgot password", "I forgot my password and cannot sign in")
+    page.locator(".kb-suggestion").first.click()
+    page.locator("#kb-article-title").wait_for()
+    levels = page.evaluate(HEADING_LEVELS)
+    assert levels[:2] == [1, 2] and len(levels) > 2, levels  # page h1, article title h2
+    jumps = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert jumps == [], levels
+
+
+def test_a_page_origin_missing_from_cors_is_reported_and_the_customer_is_told(
+        page, server) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    url, app = server
+    html = (f'<!doctype html><html lang="en"><body><h1>Contact</h1><div id="support"></div>'
+            f'<script src="{url}/widget/kb-widget.js" data-endpoint="{url}" '
+            f'data-container="#support"></script></body></html>').encode()
+
+    class ContactPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    # A customer's site on another origin, not in KB_CORS_ORIGINS (on loopback, as the help
+    # server is, so the browser lets the page load the widget at all).
+    site = ThreadingHTTPServer(("127.0.0.1", 0), ContactPage)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    shop = f"http://127.0.0.1:{site.server_port}"
+    try:
+        page.goto(f"{shop}/contact")
+        page.locator("#kb-subject").fill("Forgot password")
+        page.locator("#kb-message").fill("I forgot my password and cannot sign in")
+        for _ in range(100):  # console messages arrive while Playwright is waiting
+            if any(f"KB_CORS_ORIGINS={shop}" in problem for problem in page.problems):
+                break
+            page.wait_for_timeout(100)
+        assert any(f"KB_CORS_ORIGINS={shop}" in problem for problem in page.problems), \
+            page.problems
+        page.locator("#kb-email").fill("cors@example.com")
+        page.get_by_role("button", name="Send to support").click()
+        page.get_by_text("This page cannot reach our support system").wait_for()
+        assert page.locator("#kb-message").input_value()  # kept, and saved on the device
+        assert rows(app, Ticket, Ticket.email == "cors@example.com") == []
+    finally:
+        site.shutdown()
+
+
+def test_dashboard_draws_a_single_week_as_bars_and_totals_last(page, server) -> None:
+    import datetime as dt
+
+    url, app = server
+    day = dt.datetime(2026, 10, 6, 10, tzinfo=dt.timezone.utc)  # a week nothing else uses
+    with services(app).database.session() as session:
+        for sid, lang in (("week-sv", "sv"), ("week-en", "en")):
+            session.add_all([Event(session_id=sid, type="widget_opened", lang=lang, created_at=day),
+                             Event(session_id=sid, type="deflected", lang=lang, created_at=day,
+                                   article_id=f"{lang}/reset-password")])
+    page.goto(f"{url}/admin/login")
+    page.locator("#token").fill("s3cret-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#funnel").wait_for()
+    page.goto(f"{url}/admin/dashboard?period=week&from=2026-10-05&to=2026-10-11")
+    page.wait_for_function("Chart.getChart(document.getElementById('rate-chart')) !== undefined")
+    chart = "Chart.getChart(document.getElementById('rate-chart'))"
+    assert page.evaluate(f"{chart}.config.type") == "bar"
+    assert page.evaluate(f"{chart}.data.labels") == ["2026-W41"]
+    languages = page.locator("#funnel tr.total td:nth-child(2)").all_inner_texts()
+    assert languages == ["en", "sv", "all"]
+    assert page.problems == []

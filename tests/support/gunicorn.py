@@ -8,10 +8,18 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tests.support.articles import REPO
+import pytest
+
+from tests.support.articles import REPO, write_small_help_center
 
 # The app with the fast fake model registered (KB_MODEL=fake); `wsgi:app` is the real one.
 FAKE_MODEL_APP = "tests.support.wsgi_fake_model:app"
@@ -55,3 +63,62 @@ def stop_gunicorn(process: subprocess.Popen[bytes], how: int = signal.SIGTERM,
         except ProcessLookupError:
             pass
         process.wait(timeout=10)
+
+
+@dataclass
+class GunicornService:
+    """A running `gunicorn --config gunicorn.conf.py` master, its settings and its log."""
+
+    url: str
+    settings: dict[str, Any]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+        """(status, headers, raw body) of one request on a new connection."""
+        request = urllib.request.Request(self.url + path, data=body, method=method,
+                                         headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines gunicorn and the app wrote."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextmanager
+def gunicorn_service(root: Path, model: str, **settings: str) -> Iterator[GunicornService]:
+    """The service as the README deploys it (2 workers, `kb index` first), with the fake model
+    registered, on a small English help center in `root`; `settings` are KB_* values without
+    the prefix. Stops master and workers afterwards."""
+    from kb.searcher import build_and_publish
+    from kb.settings import load_settings
+
+    articles = write_small_help_center(root / "articles")
+    env = service_env(KB_INSTANCE_PATH=str(root / "instance"), KB_ARTICLES_DIR=str(articles),
+                      KB_LANGUAGES="en", KB_MODEL=model, KB_BIND=f"127.0.0.1:{free_port()}",
+                      KB_WORKERS="2", KB_OUTBOX_INTERVAL="0",
+                      **{f"KB_{name}": value for name, value in settings.items()})
+    service_settings = load_settings(environ=env)
+    build_and_publish(service_settings)
+    log = root / "gunicorn.log"
+    process = start_gunicorn(FAKE_MODEL_APP, env, log)
+    service = GunicornService(f"http://{env['KB_BIND']}", service_settings, process, log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not start:\n{service.log_tail()}")
+            try:
+                if service.request("GET", "/api/v1/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        yield service
+    finally:
+        stop_gunicorn(process, signal.SIGINT, seconds=10)  # gunicorn's quick shutdown

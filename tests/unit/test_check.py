@@ -248,3 +248,91 @@ def test_stamp_keeps_bom_and_crlf(runner: CliRunner, articles_dir: Path,
     data = path.read_bytes()
     assert data.startswith("\ufeff".encode()) and b"\r\nsource_hash: " in data
     assert "translation-stale" not in codes(problems_of(articles_dir))
+
+
+# --- a broken file among others, one file at a time, and what sanitizing removes -------------
+
+UNCLOSED_TAGS = "---\ntitle: Reset\ntags: [password, sign in\nstatus: published\n---\nBody\n"
+
+
+def test_an_unclosed_bracket_is_reported_on_its_own_line_with_the_right_hint(
+        articles_dir: Path, write_article: WriteArticle) -> None:
+    write_article("en", "broken", text=UNCLOSED_TAGS)
+    problem = codes(problems_of(articles_dir))["bad-front-matter"]
+    assert problem.line == 3  # the tags line, not the status line after it
+    assert "']'" in problem.message and "colon" not in problem.message
+
+
+def test_an_unclosed_quote_names_the_quote(articles_dir: Path, write_article: WriteArticle) -> None:
+    write_article("en", "broken", text='---\ntitle: "Reset\nstatus: published\n---\nBody\n')
+    problem = codes(problems_of(articles_dir))["bad-front-matter"]
+    assert problem.line == 2 and "quote is not closed" in problem.message
+
+
+def test_links_to_a_file_with_an_error_say_so_instead_of_missing(
+        articles_dir: Path, write_article: WriteArticle) -> None:
+    write_article("en", "broken", text=UNCLOSED_TAGS)
+    linking = write_article("en", "linking", body="See [the other](broken.md).\n")
+    found = [p for p in problems_of(articles_dir)
+             if p.path == linking and p.severity is Severity.ERROR]
+    assert [p.code for p in found] == ["link-to-broken-article"]
+    assert "does not exist" not in found[0].message
+    assert "articles/en/broken.md" in found[0].message and "has an error" in found[0].message
+
+
+def test_the_summary_counts_a_file_that_could_not_be_loaded(
+        runner: CliRunner, articles_dir: Path, write_article: WriteArticle) -> None:
+    write_article("en", "reset-password")
+    write_article("en", "broken", text=UNCLOSED_TAGS)
+    result = runner.invoke(main, ["check", str(articles_dir)])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("2 articles checked (en 2, sv 0, ru 0, 1 not served until fixed)"), last
+    data = json.loads(runner.invoke(main, ["check", str(articles_dir), "--json"]).output)
+    assert data["summary"]["articles"] == 2 and data["summary"]["unloaded"] == 1
+
+
+def test_check_accepts_one_article_file(runner: CliRunner, articles_dir: Path,
+                                        write_article: WriteArticle) -> None:
+    write_article("en", "reset-password")
+    write_article("en", "other", body="See [reset](reset-password.md) and [gone](gone.md).\n")
+    write_article("en", "noisy", summary=None)
+    result = runner.invoke(main, ["check", str(articles_dir / "en" / "other.md")])
+    assert result.exit_code == 1, result.output
+    assert "en/other.md:6: error: link 'gone.md'" in result.output
+    assert "noisy" not in result.output  # only the file asked about is reported
+    assert result.output.strip().splitlines()[-1] == "1 article checked (en 1): 1 error, 2 warnings"
+    clean = runner.invoke(main, ["check", str(articles_dir / "en" / "reset-password.md")])
+    assert "1 article checked (en 1)" in clean.output
+
+
+def test_check_refuses_a_file_outside_a_language_folder(runner: CliRunner,
+                                                        tmp_path: Path) -> None:
+    stray = tmp_path / "notes.md"
+    stray.write_text(article_text(), encoding="utf-8")
+    result = runner.invoke(main, ["check", str(stray)])
+    assert result.exit_code == 2 and "not inside a language folder" in result.output
+
+
+@pytest.mark.parametrize(("body", "line", "what"), [
+    ("Intro.\n\n<script>alert(1)</script>\n", 8, "<script>"),
+    ("Intro.\n\n<iframe src=\"https://x.example\"></iframe>\n", 8, "<iframe>"),
+    ("Intro.\n\n<form action=\"/x\"></form>\n", 8, "<form>"),
+    ("Intro.\n\nClick <b onclick=\"steal()\">here</b>.\n", 8, "onclick attribute"),
+    ("Intro.\n\nA [bad link](javascript:alert(1)) here.\n", 8, "javascript: link"),
+    ("Intro.\n\n<a href=\"javascript:alert(1)\">x</a>\n", 8, "javascript: address"),
+])
+def test_sanitizing_warns_naming_the_line(articles_dir: Path, write_article: WriteArticle,
+                                          body: str, line: int, what: str) -> None:
+    path = write_article("en", "unsafe", body=body)
+    found = [p for p in problems_of(articles_dir) if p.code == "sanitized"]
+    assert len(found) == 1, found
+    assert found[0].path == path and found[0].line == line and what in found[0].message
+    assert found[0].severity is Severity.WARNING
+
+
+def test_safe_html_and_links_are_not_reported(articles_dir: Path,
+                                              write_article: WriteArticle) -> None:
+    write_article("en", "safe", body="Press <kbd>Ctrl</kbd>, see <a href=\"https://x.example\">"
+                                     "this</a> or [that](https://y.example).\n")
+    assert "sanitized" not in codes(problems_of(articles_dir))

@@ -38,3 +38,17 @@ def test_every_link_in_the_readme_and_the_docs_leads_to_a_file() -> None:
             if "://" not in target and not (document.parent / target).exists():
                 broken.append(f"{document.relative_to(REPO)} -> {target}")
     assert broken == []
+
+
+def test_setup_installs_the_cpu_build_of_the_pinned_torch() -> None:
+    """The exact pin does not choose the build (PyPI's Linux wheel is CUDA): scripts/setup must
+    install the CPU build of the very version setup.cfg pins, from PyTorch's CPU index."""
+    import re
+
+    pinned = re.search(r"^\s*torch==([\d.]+)\s*$", (REPO / "setup.cfg").read_text(), re.M)
+    assert pinned, "setup.cfg pins torch exactly"
+    setup = (REPO / "scripts" / "setup").read_text(encoding="utf-8")
+    assert f'"torch=={pinned.group(1)}+cpu"' in setup
+    assert "https://download.pytorch.org/whl/cpu" in setup
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "a looser pin pulls" not in readme and "docs/installing.md" in readme

@@ -19,7 +19,7 @@ from kb.settings import load_settings
 from search.collection import load_articles
 from tests.support.articles import SAMPLE_ARTICLES
 from tests.support.fakes import FakeEmbedder
-from tests.support.report_data import UTC, seed
+from tests.support.report_data import UTC, at, seed
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
@@ -149,3 +149,28 @@ def test_kb_report_json_and_kb_purge(db: Database, database_url: str, tmp_path: 
 
 def test_settings_include_retention() -> None:
     assert load_settings(environ={})["RETENTION_DAYS"] == 90
+
+
+def test_the_all_languages_total_comes_after_the_languages(db: Database) -> None:
+    from kb.report import funnel_totals
+
+    with db.session() as session:
+        totals = funnel_totals(funnel(session, period="week"))
+    assert list(totals) == ["en", "ru", "sv", "all"]
+
+
+def test_content_gap_examples_are_different_questions(db: Database) -> None:
+    from kb.report import content_gaps
+
+    with db.session() as session:
+        for n in range(4):  # one customer asking the same thing again and again
+            session.add(Event(session_id=f"again-{n}", type="search", created_at=at(20), lang="en",
+                              query="how do I export my invoices", data={"abstained": True}))
+        session.add(Event(session_id="other", type="search", created_at=at(20), lang="en",
+                          query="how do I export my invoices as pdf", data={"abstained": True}))
+    with db.session() as session:
+        gaps = content_gaps(session, FakeEmbedder(), similarity=0.5)
+    invoices = next(g for g in gaps if any("invoices" in e for e in g.examples))
+    assert invoices.count == 5
+    assert invoices.examples == ["how do I export my invoices",
+                                 "how do I export my invoices as pdf"]
