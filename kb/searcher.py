@@ -32,6 +32,11 @@ def model_for(settings: Mapping[str, Any]) -> SentenceTransformerEmbedder:
     return _EMBEDDERS[model]
 
 
+def use_model(name: str, embedder: Embedder) -> None:
+    """Answer for the model `name` with `embedder` from now on (tests register a fast fake)."""
+    _EMBEDDERS[name] = embedder  # type: ignore[assignment]
+
+
 def embedder_for(settings: Mapping[str, Any]) -> CachedEmbedder:
     """The model behind the on-disk embedding cache, for embedding documents (index, eval)."""
     cache = EmbeddingCache(Path(settings["CACHE_DIR"]) / "embeddings.sqlite")

@@ -63,10 +63,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignor
 @pytest.fixture(scope="session")
 def fake_model() -> str:
     """Register the fast fake embedder under a model name the app can be configured with."""
-    import kb.searcher
+    from kb.searcher import use_model
     from tests.support.fakes import FakeEmbedder
 
-    kb.searcher._EMBEDDERS["fake"] = FakeEmbedder("fake")
+    use_model("fake", FakeEmbedder("fake"))
     return "fake"
 
 

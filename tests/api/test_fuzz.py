@@ -19,13 +19,12 @@ pytestmark = pytest.mark.slow
 def _app():  # type: ignore[no-untyped-def]
     import tempfile
 
-    import kb.searcher
-    from kb.searcher import build_and_publish
+    from kb.searcher import build_and_publish, use_model
     from kb.settings import load_settings
     from tests.support.articles import SAMPLE_ARTICLES
     from tests.support.fakes import FakeEmbedder
 
-    kb.searcher._EMBEDDERS.setdefault("fake", FakeEmbedder("fake"))
+    use_model("fake", FakeEmbedder("fake"))
     tmp = Path(tempfile.mkdtemp(prefix="kb-fuzz-"))
     configured = load_settings(environ={}, overrides={
         "INSTANCE_PATH": str(tmp / "shared"), "MODEL": "fake", "ARTICLES_DIR": str(SAMPLE_ARTICLES)})

@@ -5,10 +5,10 @@ Run: gunicorn --config gunicorn.conf.py tests.support.wsgi_fake_model:app (with 
 
 import torch  # noqa: F401 - imported once in the master, as the real model does, not per worker
 
-import kb.searcher
+from kb.searcher import use_model
 from tests.support.fakes import FakeEmbedder
 
-kb.searcher._EMBEDDERS["fake"] = FakeEmbedder("fake")
+use_model("fake", FakeEmbedder("fake"))
 
 from wsgi import app  # noqa: E402 - the fake must be registered before the app loads its model
 

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:
     """The bundled model, loaded once for the whole session."""
-    import kb.searcher
+    from kb.searcher import use_model
 
     embedder = SentenceTransformerEmbedder(OFFLINE_MODEL)
-    kb.searcher._EMBEDDERS[OFFLINE_MODEL] = embedder
+    use_model(OFFLINE_MODEL, embedder)
     return embedder
 
 
