@@ -99,20 +99,3 @@ def site_index(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> tup
     build_and_publish(settings)
     return root, Path(settings["INDEX_DIR"])
 
-
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    """Debian's headless Chromium, driven by Playwright."""
-    import shutil
-
-    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-    from tests.support.site import missing_tool
-
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        missing_tool(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

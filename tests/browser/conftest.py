@@ -14,6 +14,8 @@ from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Debian's headless Chromium, driven by Playwright; missing here is a skip, under CI a
+    failure."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         message = f"Chromium not found at {CHROMIUM}; install Debian's chromium package"
         if os.environ.get("CI"):

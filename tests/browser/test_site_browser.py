@@ -57,9 +57,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
     services(app).database.dispose()
 
 
-def open_page(chromium, lang: str, javascript: bool = True):  # type: ignore[no-untyped-def]
+def open_page(browser, lang: str, javascript: bool = True):  # type: ignore[no-untyped-def]
     """A fresh browser tab in a visitor's language; console errors and CSP reports collected."""
-    context = chromium.new_context(viewport={"width": 1000, "height": 900}, locale=lang,
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale=lang,
                                    java_script_enabled=javascript)
     if AXE.is_file():
         context.add_init_script(path=str(AXE))
@@ -79,10 +79,10 @@ def rows(app, model, *where):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("lang", ["en", "sv", "ru"])
-def test_home_category_article_switch_search_feedback(chromium, server, lang: str,
+def test_home_category_article_switch_search_feedback(browser, server, lang: str,
                                                       javascript: bool) -> None:
     url, app = server
-    page = open_page(chromium, lang, javascript)
+    page = open_page(browser, lang, javascript)
     page.goto(f"{url}/help/")
     assert page.url == f"{url}/help/{lang}/"
     assert page.locator("html").get_attribute("lang") == lang
@@ -131,10 +131,10 @@ def test_home_category_article_switch_search_feedback(chromium, server, lang: st
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_nothing_matched_carries_the_question_to_the_contact_form(chromium, server,
+def test_nothing_matched_carries_the_question_to_the_contact_form(browser, server,
                                                                   javascript: bool) -> None:
     url, app = server
-    page = open_page(chromium, "en", javascript)
+    page = open_page(browser, "en", javascript)
     question = "what is the weather like in Paris tomorrow"
     page.goto(f"{url}/help/en/search?q={question.replace(' ', '+')}")
     assert "Nothing in the help center matched your question." in page.inner_text("main")
@@ -156,9 +156,9 @@ def test_nothing_matched_carries_the_question_to_the_contact_form(chromium, serv
     page.context.close()
 
 
-def test_keyboard_alone_reaches_search_an_answer_and_feedback(chromium, server) -> None:
+def test_keyboard_alone_reaches_search_an_answer_and_feedback(browser, server) -> None:
     url, _app = server
-    page = open_page(chromium, "sv", javascript=False)
+    page = open_page(browser, "sv", javascript=False)
     page.goto(f"{url}/help/sv/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
@@ -185,12 +185,12 @@ def test_keyboard_alone_reaches_search_an_answer_and_feedback(chromium, server) 
 
 
 @pytest.mark.parametrize("lang", ["en", "sv", "ru"])
-def test_axe_finds_no_serious_violation(chromium, server, lang: str) -> None:
+def test_axe_finds_no_serious_violation(browser, server, lang: str) -> None:
     if not AXE.is_file():
         missing_tool(f"axe-core not found at {AXE}; run: npm install --prefix .test-tools "
                      "axe-core (.ci/run does)")
     url, _app = server
-    page = open_page(chromium, lang)
+    page = open_page(browser, lang)
     question, _slug = QUESTIONS[lang]
     untranslated = "import-from-google-drive" if lang != "en" else "find-receipts"
     found = {}
