@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     for module in (search_api, articles_api, feedback_api, tickets_api, events_api, health,
                    admin_api):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    admin_api.document_rules(api.spec)
     from kb import widget_routes
     from kb.dashboard import init_dashboard
     from kb.site import init_site

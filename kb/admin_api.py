@@ -149,8 +149,9 @@ class ResendTicket(MethodView):
 
 
 class ExternalTicketSchema(Schema):
-    email = EmailAddress(load_default=None, allow_none=True, validate=MaxChars(320))
-    email_hash = fields.String(load_default=None, allow_none=True,
+    # One of the two is required (document_rules says so in the OpenAPI document).
+    email = EmailAddress(load_default=None, allow_none=False, validate=MaxChars(320))
+    email_hash = fields.String(load_default=None, allow_none=False,
                                validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be the "
                                                         "64 hex digits of a hash this service "
                                                         "made"),
@@ -168,6 +169,14 @@ class ExternalTicketSchema(Schema):
         if not data.get("email") and not data.get("email_hash"):
             raise ValidationError("send the customer's email or its email_hash; without one "
                                   "the ticket cannot be matched to a deflection", "_schema")
+
+
+def document_rules(spec: Any) -> None:
+    """Add to the OpenAPI document what the schemas cannot say field by field: an external
+    ticket needs an email or its hash."""
+    schema = spec.components.schemas.get("ExternalTicket")
+    if schema is not None:
+        schema["anyOf"] = [{"required": ["email"]}, {"required": ["email_hash"]}]
 
 
 @bp.route("/admin/tickets/external")

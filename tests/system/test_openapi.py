@@ -27,8 +27,15 @@ def test_schemathesis_finds_nothing_with_all_checks(tmp_path: Path, fake_model: 
              f"{service.url}/api/v1/openapi.json", "--checks", "all",
              "--header", f"Authorization: Bearer {TOKEN}",
              # Bounded (about 20 s here, a few hundred requests) and the same every run.
-             "--max-examples", "30", "--seed", "20261206", "--workers", "2",
+             "--max-examples", "30", "--seed", "20261206",
+             # One worker: hypothesis describes strategies with ast.parse, which CPython 3.11
+             # cannot run in two threads at once (a SystemError, seen here).
+             "--workers", "1",
              "--request-timeout", "20"],
             cwd=tmp_path, capture_output=True, text=True, timeout=600)
     output = run.stdout + run.stderr
-    assert run.returncode == 0 and "No issues found" in output, output[-6000:]
+    summary = output.rsplit("SUMMARY", 1)[-1]
+    # A warning that some operation lacked test data (a ticket id to re-send) is not a finding.
+    clean = "No issues found" in output or ("passed" in summary and "failed" not in summary
+                                             and "error" not in summary.lower())
+    assert run.returncode == 0 and clean, output[-6000:]
