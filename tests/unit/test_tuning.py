@@ -3,8 +3,10 @@ the ranking parameters (on real searches per grid point)."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -208,3 +210,67 @@ def test_a_real_engine_is_searched_with_the_decision_off(articles_dir, write_art
     runs = RankingRuns({"sample": [(engine, queries)]})
     assert runs.recall("sample", strict) == {"deflect_en": 1.0, "deflect_sv": 1.0,
                                              "deflect_sv2en": 0.0}
+
+
+def _write_help_center(folder: Path, password_question: str) -> Path:
+    """A four-article help center in one deflection collection, with three questions."""
+    corpus = [
+        {"id": "pw.en", "lang": "en", "group": "pw", "title": "Reset your password",
+         "body": "Forgot your password? Click forgot password."},
+        {"id": "pw.sv", "lang": "sv", "group": "pw", "title": "Återställ lösenordet",
+         "body": "Glömt lösenordet? Klicka på glömt lösenord."},
+        {"id": "cli.en", "lang": "en", "group": "cli", "title": "Linux terminal",
+         "body": "Install the command line client in a terminal."},
+        {"id": "refund.en", "lang": "en", "group": "refund", "title": "Refunds",
+         "body": "Ask for a refund within 14 days."},
+    ]
+    queries = [
+        {"lang": "en", "text": password_question, "task": "deflect_en", "relevant_ids": ["pw.en"]},
+        {"lang": "sv", "text": "jag har glömt mitt lösenord", "task": "deflect_sv",
+         "relevant_ids": ["pw.sv"]},
+        {"lang": "en", "text": "xyzzy plugh quux", "task": "deflect_abstain_en",
+         "relevant_ids": []},
+    ]
+    folder.mkdir()
+    for name, rows in (("corpus.jsonl", corpus), ("queries.jsonl", queries)):
+        (folder / name).write_text("\n".join(
+            json.dumps({**row, "collection": "deflect_t"}) for row in rows), encoding="utf-8")
+    return folder
+
+
+def test_cli_chooses_the_ranking_leave_one_out(runner, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.searcher
+    from kb.cli import main
+
+    monkeypatch.setitem(kb.searcher._EMBEDDERS, "fake", FakeEmbedder())
+    monkeypatch.setenv("KB_MODEL", "fake")
+    sets = [str(_write_help_center(tmp_path / name, question)) for name, question in
+            (("one", "forgot my password"), ("two", "password reset link please"))]
+    result = runner.invoke(main, ["tune", "--ranking", "--json", "--set", sets[0],
+                                  "--set", sets[1]])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data["left_out"]) == {"one", "two"}
+    names = {f.name for f in ranking_families(RankingConfig())}
+    assert set(data["chosen_on_all"]) == set(data["defaults"]) == names
+    one = data["left_out"]["one"]
+    assert set(one["recall@3"]) == set(one["default_recall@3"]) == {"deflect_en", "deflect_sv"}
+    assert isinstance(data["generalises"], bool)
+    table = runner.invoke(main, ["tune", "--ranking", "--set", sets[0], "--set", sets[1]])
+    assert table.exit_code == 0, table.output
+    assert "== one, left out" in table.output and "R@3 defaults" in table.output
+    # Without --ranking the same engines feed the decision's replay.
+    decision = runner.invoke(main, ["tune", "--json", "--set", sets[0], "--set", sets[1]])
+    assert decision.exit_code == 0, decision.output
+    assert set(json.loads(decision.stdout)["left_out"]) == {"one", "two"}
+
+
+def test_cli_tune_refuses_what_leave_one_out_cannot_use(runner, tmp_path: Path) -> None:
+    from kb.cli import main
+
+    one = str(_write_help_center(tmp_path / "one", "forgot my password"))
+    alone = runner.invoke(main, ["tune", "--ranking", "--set", one])
+    assert alone.exit_code == 2 and "two help centers or more" in alone.output
+    twice = runner.invoke(main, ["tune", "--ranking", "--set", one, "--set", one])
+    assert twice.exit_code == 2 and "each help center once" in twice.output
