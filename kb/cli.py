@@ -328,9 +328,13 @@ def _print_eval_report(report: Any) -> None:
               help="A deflection set folder (corpus.jsonl, queries.jsonl); give two or more.")
 @click.option("--ranking", is_flag=True, help="Choose the ranking parameters (fusion weights, "
               "native preference, translation band, synonym weight) instead of the decision's.")
+@click.option("--max-task-cost", type=click.FloatRange(0.0, 1.0), default=0.01,
+              show_default=True, help="With --ranking: the most Recall@3 a chosen value may cost "
+              "any task of a training help center (1: no limit, the mean alone decides).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
-def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, as_json: bool) -> None:
+def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_cost: float,
+                 as_json: bool) -> None:
     """Choose the abstention rules and the suggestion margin (or, with --ranking, the ranking
     parameters) leave-one-help-center-out."""
     from kb.searcher import embedder_for, imported_lexicon, ranking_config
@@ -361,21 +365,21 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, as_json: b
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
     if ranking:
-        _tune_ranking(engines, config, as_json)
+        _tune_ranking(engines, config, max_task_cost, as_json)
         return
     recorded = {name: [q for engine, queries in pairs for q in record_questions(engine, queries)]
                 for name, pairs in engines.items()}
     _tune_decision(recorded, as_json)
 
 
-def _tune_ranking(engines: Any, config: Any, as_json: bool) -> None:
+def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:
     """Ranking parameters by coordinate descent, each help center left out in turn."""
     from search import RankingRuns, generalises, ranking_families, ranking_leave_one_out
 
     families = ranking_families(config)
     runs = RankingRuns(engines)
     left_out, on_all = ranking_leave_one_out(runs, config, families,
-                                             progress=lambda msg: click.echo(msg, err=True))
+                                             lambda msg: click.echo(msg, err=True), max_task_cost)
     defaults = {f.name: f.value(config) for f in families}
     holds = generalises(left_out)
     if as_json:

@@ -146,6 +146,18 @@ def test_descent_keeps_the_current_value_on_a_tie() -> None:
     assert EN_DENSE.value(config) == 4.0
 
 
+def test_descent_refuses_a_value_that_costs_a_task_more_than_allowed() -> None:
+    # A higher mean at 8, paid for by the Swedish task: .75 down to .25.
+    both = Family("weights.en.dense", ("weights", "en", "dense"), (4.0, 8.0),
+                  ("deflect_en", "deflect_sv"))
+    queries = _queries({8.0: 4}) + _queries({4.0: 3, 8.0: 1}, task="deflect_sv")
+    runs, _ = _runs({"one": queries})
+    guarded, _ = descend(runs, ["one"], RankingConfig(), [both])
+    assert both.value(guarded) == 4.0
+    by_mean_alone, _ = descend(runs, ["one"], RankingConfig(), [both], max_task_cost=1.0)
+    assert both.value(by_mean_alone) == 8.0
+
+
 def test_each_grid_point_searches_only_the_family_s_tasks_and_only_once() -> None:
     queries = _queries({8.0: 2}) + _queries({4.0: 3}, task="deflect_sv")
     runs, engines = _runs({"one": queries})
@@ -161,7 +173,7 @@ def test_each_help_center_is_scored_with_ranking_chosen_on_the_others() -> None:
     # Two help centers want a dense weight of 8; the third wants the default 4.
     runs, _ = _runs({"a": _queries({8.0: 4, 4.0: 1}), "b": _queries({8.0: 3, 4.0: 1}),
                      "odd": _queries({4.0: 4, 8.0: 1})})
-    choices, on_all = ranking_leave_one_out(runs, RankingConfig(), [EN_DENSE])
+    choices, on_all = ranking_leave_one_out(runs, RankingConfig(), [EN_DENSE], max_task_cost=1.0)
     # Chosen on b and odd together, which pull apart: odd (.8 against .2) outweighs b.
     assert choices["a"].chosen["weights.en.dense"] == 4.0
     assert choices["odd"].chosen["weights.en.dense"] == 8.0
