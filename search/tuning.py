@@ -1,4 +1,7 @@
-"""Choosing the decision's parameters the way a new customer meets them: leave one help center out.
+"""Choosing parameters the way a new customer meets them: leave one help center out.
+
+Two kinds (`kb tune`): the decision's, replayed on recorded candidates (below), and with
+`--ranking` the ranking's, each grid point a real search (further down).
 
 Every help center is left out in turn: the abstention rules and the relative margin are chosen
 on the others and scored on it, so the reported figure is what a help center we never tuned on
