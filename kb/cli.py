@@ -394,35 +394,89 @@ def _print_eval_report(report: Any) -> None:
 @click.option("--set", "sets", multiple=True, required=True,
               type=click.Path(path_type=Path, file_okay=False),
               help="A deflection set folder (corpus.jsonl, queries.jsonl); give two or more.")
+@click.option("--ranking", is_flag=True, help="Choose the ranking parameters (fusion weights, "
+              "native preference, translation band, synonym weight) instead of the decision's.")
+@click.option("--max-task-cost", type=click.FloatRange(0.0, 1.0), default=0.01,
+              show_default=True, help="With --ranking: the most Recall@3 a chosen value may cost "
+              "any task of a training help center (1: no limit, the mean alone decides).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
-def tune_command(ctx: Context, sets: tuple[Path, ...], as_json: bool) -> None:
-    """Choose the abstention rules and the suggestion margin leave-one-help-center-out."""
+def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_cost: float,
+                 as_json: bool) -> None:
+    """Choose the abstention rules and the suggestion margin (or, with --ranking, the ranking
+    parameters) leave-one-help-center-out."""
     from kb.searcher import embedder_for, imported_lexicon, ranking_config
-    from search import (EvalDataError, LexiconError, ModelLoadError, TranslationSetup, choose,
-                        collection_engine, collections_of, decision_off, leave_one_out,
+    from search import (EvalDataError, LexiconError, ModelLoadError, QueryMemo,
+                        TranslationSetup, collection_engine, collections_of, decision_off,
                         read_jsonl, record_questions)
-    
+
     if len(sets) < 2:
         raise click.UsageError("leave-one-out needs two help centers or more (--set, repeated)")
+    if len({folder.name for folder in sets}) < len(sets):
+        raise click.UsageError("give each help center once (the folder names must differ)")
     try:
         embedder = embedder_for(ctx.settings)
         embedder.inner.document_threads = os.cpu_count() or 1  # nothing else to serve here
         setup = TranslationSetup(dictionaries=imported_lexicon(ctx.settings))
         config = ranking_config(ctx.settings, embedder.name)
-        recorded = {}
+        memo = QueryMemo(embedder)
+        engines: dict[str, list[tuple[Any, list[Any]]]] = {}
         for folder in sets:
-            questions = []
+            engines[folder.name] = []
             for name, documents, queries in collections_of(
                     read_jsonl(folder / "corpus.jsonl"), read_jsonl(folder / "queries.jsonl")):
                 click.echo(f"{folder.name}: {name}, {len(documents)} articles, "
                            f"{len(queries)} questions", err=True)
-                engine = collection_engine(documents, embedder, ctx.settings["LANGUAGES"],
-                                           decision_off(config), setup)
-                questions += record_questions(engine, queries)
-            recorded[folder.name] = questions
+                engines[folder.name].append((collection_engine(
+                    documents, memo, ctx.settings["LANGUAGES"], decision_off(config), setup),
+                    queries))
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
+    if ranking:
+        _tune_ranking(engines, config, max_task_cost, as_json)
+        return
+    recorded = {name: [q for engine, queries in pairs for q in record_questions(engine, queries)]
+                for name, pairs in engines.items()}
+    _tune_decision(recorded, as_json)
+
+
+def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:
+    """Ranking parameters by coordinate descent, each help center left out in turn."""
+    from search import RankingRuns, generalises, ranking_families, ranking_leave_one_out
+
+    families = ranking_families(config)
+    runs = RankingRuns(engines)
+    left_out, on_all = ranking_leave_one_out(runs, config, families,
+                                             lambda msg: click.echo(msg, err=True), max_task_cost)
+    defaults = {f.name: f.value(config) for f in families}
+    holds = generalises(left_out)
+    if as_json:
+        click.echo(json.dumps({
+            "defaults": defaults, "chosen_on_all": on_all, "generalises": holds,
+            "left_out": {name: {"chosen_on_others": c.chosen, "recall@3": c.recall,
+                                "default_recall@3": c.default_recall}
+                         for name, c in left_out.items()}}, indent=2))
+        return
+    for name, choice in left_out.items():
+        changed = {k: v for k, v in choice.chosen.items() if v != defaults[k]}
+        click.echo(f"== {name}, left out (changed from the defaults on the others: "
+                   f"{json.dumps(changed) if changed else 'nothing'})")
+        click.echo(f"{'task':24s}{'R@3 chosen':>12s}{'R@3 defaults':>14s}")
+        for task, value in choice.recall.items():
+            click.echo(f"{task:24s}{value:>12.3f}{choice.default_recall[task]:>14.3f}")
+        click.echo("")
+    changed = {k: v for k, v in on_all.items() if v != defaults[k]}
+    click.echo(f"chosen on all help centers, changed from the defaults: "
+               f"{json.dumps(changed) if changed else 'nothing'}")
+    click.echo("they generalise (no task of a left-out help center more than .01 below the "
+               "defaults)" if holds else "they do not generalise: keep the defaults")
+    click.echo(f"({runs.searches} searches)", err=True)
+
+
+def _tune_decision(recorded: Any, as_json: bool) -> None:
+    """Abstention rules and margin, replayed on recorded candidates, each help center left out."""
+    from search import choose, leave_one_out
+
     left_out = leave_one_out(recorded)
     overall = choose([q for questions in recorded.values() for q in questions])
 

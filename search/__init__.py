@@ -74,6 +74,11 @@ _EXPORTS = {
     "decision_off": "search.tuning",
     "leave_one_out": "search.tuning",
     "record_questions": "search.tuning",
+    "QueryMemo": "search.tuning",
+    "RankingRuns": "search.tuning",
+    "generalises": "search.tuning",
+    "ranking_families": "search.tuning",
+    "ranking_leave_one_out": "search.tuning",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -107,7 +112,9 @@ if TYPE_CHECKING:
                               publish_index, published_identity)
     from search.language import fallback_order
     from search.lexicon import Lexicon, LexiconError, load_lexicon_dir
-    from search.tuning import choose, decision_off, leave_one_out, record_questions
+    from search.tuning import (QueryMemo, RankingRuns, choose, decision_off, generalises,
+                               leave_one_out, ranking_families, ranking_leave_one_out,
+                               record_questions)
     from search.problem import Severity
     from search.query_translation import QueryTranslator, translator_for
     from search.ranking import RankingConfig, ranking_config_for

@@ -148,7 +148,8 @@ class SearchEngine:
         if self.synonyms is None or positions is None or not candidates[positions].any():
             return
         keyword = self.index.keyword[lang]
-        expansion = self.synonyms.expand(query, lang, keyword.has_stem)
+        expansion = self.synonyms.expand(query, lang, keyword.has_stem,
+                                           self.config.expansion_weight)
         if expansion:
             signals.bm25[positions] += keyword.bm25_weighted(expansion)
 

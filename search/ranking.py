@@ -14,6 +14,7 @@ import numpy as np
 
 from search.decision import DEFAULT_ABSTAIN, DEFAULT_RELATIVE_MARGIN, AbstainRule
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, normalize_scores
+from search.synonyms import EXPANSION_WEIGHT
 
 # The language an English-only model compares meaning in, and that questions are translated to.
 TRANSLATION_TARGET = "en"
@@ -45,6 +46,8 @@ class RankingConfig:
     # Add the knowledge base's own words for a Swedish or Russian question's words, found
     # through their English senses (search/synonyms.py).
     expand_synonyms: bool = True
+    # How much such an added word counts next to a typed one.
+    expansion_weight: float = EXPANSION_WEIGHT
     # A second or third suggestion only when its score is at least this share of the first's
     # (search/decision.py); 0 shows every result up to the limit.
     relative_margin: float = DEFAULT_RELATIVE_MARGIN

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from search.query_translation import QueryTranslator
 from search.text import stem_tokens, stopwords, words
 
-# How much an added word counts next to a typed one (chosen leave-one-help-center-out: see
+# How much an added word counts next to a typed one, by default (the engine reads
+# RankingConfig.expansion_weight, chosen leave-one-help-center-out by `kb tune --ranking`: see
 # docs/quality.md); below it a pivot found nothing new, above it senses drifted.
 EXPANSION_WEIGHT = 0.5
 # Senses of a knowledge-base word below this share of its best sense are not read back.
@@ -56,9 +57,11 @@ class SynonymIndex:
                                 back[sense][phrase] = max(back[sense].get(phrase, 0.0), weight)
             self._back[lang] = dict(back)
 
-    def expand(self, query: str, lang: str, known: Callable[[str], bool]) -> dict[str, float]:
+    def expand(self, query: str, lang: str, known: Callable[[str], bool],
+               added_weight: float = EXPANSION_WEIGHT) -> dict[str, float]:
         """The knowledge base's words for the question's words it does not use itself
-        (`known(stem)`: the stem occurs in the language's articles), weighted."""
+        (`known(stem)`: the stem occurs in the language's articles), each counting `added_weight`
+        times its sense's share."""
         back = self._back.get(lang)
         if not back:
             return {}
@@ -71,4 +74,4 @@ class SynonymIndex:
             for sense, weight in self.translator.senses_of(token, lang):
                 for phrase, back_weight in back.get(sense, {}).items():
                     found[phrase] = max(found.get(phrase, 0.0), weight * back_weight)
-        return {phrase: EXPANSION_WEIGHT * value for phrase, value in found.items()}
+        return {phrase: added_weight * value for phrase, value in found.items()}

@@ -1,4 +1,7 @@
-"""Choosing the decision's parameters the way a new customer meets them: leave one help center out.
+"""Choosing parameters the way a new customer meets them: leave one help center out.
+
+Two kinds (`kb tune`): the decision's, replayed on recorded candidates (below), and with
+`--ranking` the ranking's, each grid point a real search (further down).
 
 Every help center is left out in turn: the abstention rules and the relative margin are chosen
 on the others and scored on it, so the reported figure is what a help center we never tuned on
@@ -14,13 +17,14 @@ does not, so its false abstention is an upper bound.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from search.decision import AbstainRule, decide
+from search.fusion import Weights
 
 # The grid: thresholds of meaning (dense cosine) and wording (character n-gram cosine).
 DENSE_GRID = tuple(round(float(x), 3) for x in np.arange(0.20, 0.62, 0.02))
@@ -170,3 +174,223 @@ def record_questions(engine: Any, queries: Sequence[Mapping[str, Any]], limit: i
             best=dict(response.results[0].signals) if response.results else
             {"dense": -1.0, "chargram": 0.0, "bm25": 0.0}))
     return recorded
+
+
+# Ranking parameters (`kb tune --ranking`). Unlike the decision's, they change the order itself,
+# so every grid point is a real search of the training help centers' questions; each help
+# center's index is built once, and only the engine's config changes between points.
+
+# The tasks the ranking objective averages: every question that has an answer.
+ANSWERABLE_TASKS = ("deflect_en", "deflect_sv", "deflect_ru", "deflect_sv2en", "deflect_ru2en")
+# The most Recall@3 a step may cost any task of a training help center against the starting
+# point: the mean over tasks alone trades a language's own articles for its English-only ones
+# (see docs/quality.md), which the left-out help centers then pay for.
+MAX_TASK_COST = 0.01
+_SV_TASKS = ("deflect_sv", "deflect_sv2en")
+_RU_TASKS = ("deflect_ru", "deflect_ru2en")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One ranking parameter, the few values tried for it, and the tasks whose order it can
+    change (a Swedish weight never reorders an English question's candidates)."""
+
+    name: str
+    path: tuple[str, ...]  # field of RankingConfig, then key (and Weights field) inside it
+    values: tuple[Any, ...]
+    tasks: tuple[str, ...]
+
+    def value(self, config: Any) -> Any:
+        """This parameter's value in `config`."""
+        value = getattr(config, self.path[0])
+        for key in self.path[1:]:
+            value = getattr(value, key) if isinstance(value, Weights) else value[key]
+        return value
+
+    def applied(self, config: Any, value: Any) -> Any:
+        """`config` with this parameter set to `value` (the rest unchanged)."""
+        field_name, *keys = self.path
+        if not keys:
+            return replace(config, **{field_name: value})
+        table = dict(getattr(config, field_name))
+        if len(keys) == 1:
+            table[keys[0]] = value
+        else:
+            table[keys[0]] = replace(table[keys[0]], **{keys[1]: value})
+        return replace(config, **{field_name: table})
+
+
+def _scaled(value: float) -> tuple[float, ...]:
+    """Half, the same, double: a weight's grid around its current value."""
+    return (value / 2, value, value * 2)
+
+
+def ranking_families(config: Any) -> list[Family]:
+    """The ranking parameters `kb tune --ranking` chooses, in the order coordinate descent
+    visits them: a handful of values each around `config`'s."""
+    families = []
+    for key, tasks, signals in (("en", ("deflect_en",), ("dense", "chargram", "feedback")),
+                                ("sv", _SV_TASKS, ("dense", "chargram")),
+                                ("ru", _RU_TASKS, ("dense", "chargram", "feedback")),
+                                ("translated_sv", _SV_TASKS, ("dense", "chargram")),
+                                ("translated_ru", _RU_TASKS, ("dense", "chargram"))):
+        for signal in signals:
+            current = getattr(config.weights[key], signal)
+            values = _scaled(current) if current else (0.0, 0.5, 1.0)
+            families.append(Family(f"weights.{key}.{signal}", ("weights", key, signal),
+                                   values, tasks))
+    for lang, tasks in (("sv", _SV_TASKS), ("ru", _RU_TASKS)):
+        families.append(Family(f"native_preference.{lang}", ("native_preference", lang),
+                               (0.0, 0.5, 1.0, 2.0), tasks))
+        families.append(Family(f"translation_band.{lang}", ("translation_band", lang),
+                               ((0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (0.5, 2.0)), tasks))
+    families.append(Family("expansion_weight", ("expansion_weight",), (0.25, 0.5, 1.0),
+                           _SV_TASKS + _RU_TASKS))
+    return families
+
+
+class QueryMemo:
+    """An embedder that encodes each query text once: grid points ask for the same questions
+    (and translations) again and again."""
+
+    def __init__(self, embedder: Any):
+        self.inner = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of `texts`, encoding only those not seen before."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            self._vectors.update(zip(missing, self.inner.encode_queries(missing)))
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Documents as the wrapped embedder encodes them."""
+        return self.inner.encode_documents(texts)
+
+
+def _fingerprint(config: Any) -> str:
+    return repr((sorted(config.weights.items()), sorted(config.translation_band.items()),
+                 sorted(config.native_preference.items()), config.expansion_weight))
+
+
+class RankingRuns:
+    """Recall@3 per task of each help center under a ranking config, from real searches with
+    the decision off; each (help center, task, config) is searched once."""
+
+    def __init__(self, engines: Mapping[str, Sequence[tuple[Any, Sequence[Mapping[str, Any]]]]]):
+        # Per help center: its engines (one per collection), each with its questions.
+        self.engines = engines
+        self._done: dict[tuple[str, str, str], float] = {}
+        self.searches = 0
+
+    def recall(self, name: str, config: Any, tasks: Sequence[str] = ANSWERABLE_TASKS
+               ) -> dict[str, float]:
+        """Recall@3 (found when any answer is among the first three) per task of `tasks` that
+        the help center has, under `config`."""
+        key = _fingerprint(config)
+        todo = [t for t in tasks if (name, t, key) not in self._done]
+        if todo:
+            found: dict[str, list[bool]] = defaultdict(list)
+            for engine, queries in self.engines[name]:
+                engine.config = decision_off(config)
+                for query in queries:
+                    if query["task"] in todo and query.get("relevant_ids"):
+                        response = engine.search(query["text"], limit=3)
+                        self.searches += 1
+                        found[query["task"]].append(
+                            bool(set(query["relevant_ids"]) & {r.id for r in response.results}))
+            for task in todo:
+                self._done[(name, task, key)] = (float(np.mean(found[task])) if found[task]
+                                                 else float("nan"))
+        return {t: self._done[(name, t, key)] for t in tasks
+                if not np.isnan(self._done[(name, t, key)])}
+
+
+def mean_recall(per_task: Mapping[str, float]) -> float:
+    """The ranking objective on one help center: mean Recall@3 over its answerable tasks."""
+    return float(np.mean(list(per_task.values()))) if per_task else 0.0
+
+
+def descend(runs: RankingRuns, training: Sequence[str], config: Any,
+            families: Sequence[Family], progress: Callable[[str], None] | None = None,
+            max_task_cost: float = MAX_TASK_COST) -> tuple[Any, list[tuple[str, Any, float]]]:
+    """Coordinate descent from `config`: each family in turn takes the value with the best mean
+    objective over the `training` help centers (each counts once), keeping the current value
+    unless another is strictly better, and never one that puts a task of a training help
+    center more than `max_task_cost` below its figure at `config` (1 lifts that guard).
+    Returns the config and, per family, the value and score.
+
+    Only the family's own tasks are searched again for a value; the other tasks keep their
+    figure from the current point (a question the engine detects in another language than
+    its task's is the one case where that is not exact)."""
+    current = {name: dict(runs.recall(name, config)) for name in training}
+    start = {name: dict(tasks) for name, tasks in current.items()}
+    trace = []
+    for family in families:
+        def score(value: Any) -> tuple[float, dict[str, dict[str, float]]]:
+            tried = family.applied(config, value)
+            per_set = {name: {**current[name], **runs.recall(name, tried, family.tasks)}
+                       for name in training}
+            return float(np.mean([mean_recall(p) for p in per_set.values()])), per_set
+
+        best_value = family.value(config)
+        best_score, best_sets = score(best_value)
+        for value in family.values:
+            if value == best_value:
+                continue
+            value_score, value_sets = score(value)
+            costs_a_task = any(value_sets[name][task] < start[name][task] - max_task_cost - 1e-9
+                               for name in training for task in start[name])
+            if value_score > best_score + 1e-9 and not costs_a_task:
+                best_value, best_score, best_sets = value, value_score, value_sets
+        config = family.applied(config, best_value)
+        current = best_sets
+        trace.append((family.name, best_value, best_score))
+        if progress:
+            progress(f"{'+'.join(training)}: {family.name} = {best_value} "
+                     f"(mean R@3 {best_score:.3f}, {runs.searches} searches so far)")
+    return config, trace
+
+
+@dataclass
+class RankingChoice:
+    """For one left-out help center: the values chosen on the others, and its Recall@3 per task
+    under them and under the starting defaults."""
+
+    chosen: dict[str, Any]
+    recall: dict[str, float]
+    default_recall: dict[str, float]
+
+    def worst_drop(self) -> float:
+        """How far the chosen values fall below the defaults on the worst task (0 if none)."""
+        return max([self.default_recall[t] - r for t, r in self.recall.items()], default=0.0)
+
+
+def ranking_leave_one_out(runs: RankingRuns, config: Any, families: Sequence[Family] | None = None,
+                          progress: Callable[[str], None] | None = None,
+                          max_task_cost: float = MAX_TASK_COST
+                          ) -> tuple[dict[str, RankingChoice], dict[str, Any]]:
+    """Per help center: the ranking parameters chosen on the others by coordinate descent from
+    `config` (`descend`), scored on it next to `config` itself; and the values chosen on all."""
+    families = list(families) if families is not None else ranking_families(config)
+    names = list(runs.engines)
+    out = {}
+    for left_out in names:
+        chosen, _ = descend(runs, [n for n in names if n != left_out], config, families,
+                            progress, max_task_cost)
+        out[left_out] = RankingChoice(
+            {f.name: f.value(chosen) for f in families},
+            runs.recall(left_out, chosen), runs.recall(left_out, config))
+    on_all, _ = descend(runs, names, config, families, progress, max_task_cost)
+    return out, {f.name: f.value(on_all) for f in families}
+
+
+def generalises(choices: Mapping[str, RankingChoice], tolerance: float = MAX_TASK_COST) -> bool:
+    """Whether the values chosen on the others cost no task of any left-out help center more
+    than `tolerance` of Recall@3 against the defaults: the bar for making them the defaults."""
+    return all(choice.worst_drop() <= tolerance + 1e-9 for choice in choices.values())

@@ -79,3 +79,15 @@ def test_the_engine_finds_the_article_by_the_customer_s_word(translator, index, 
     assert hit.signals["bm25"] > 0 and np.isfinite(hit.score)
     assert found.index(expected) <= [r.id for r in plain].index(expected)
     assert found.index(expected) == 0 or not first
+
+
+def test_the_engine_weighs_added_words_by_its_config(translator, index) -> None:
+    config = replace(RankingConfig(), abstain=None, relative_margin=0.0)
+    engine = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
+
+    def keyword_score(weight: float) -> float:
+        engine.config = replace(config, expansion_weight=weight)
+        results = engine.search("не могу зайти", lang="ru", trust_lang=True).results
+        return next(r for r in results if r.id == "ru/sign-in").signals["bm25"]
+
+    assert 0 < keyword_score(0.25) < keyword_score(1.0)

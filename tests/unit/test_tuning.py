@@ -1,12 +1,29 @@
-"""Leave-one-help-center-out choice of the decision's parameters, on recorded candidates."""
+"""Leave-one-help-center-out choice of the decision's parameters (on recorded candidates) and of
+the ranking parameters (on real searches per grid point)."""
 
 from __future__ import annotations
 
+import json
 import random
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+import pytest
+
+from search.collection import load_articles
 from search.decision import AbstainRule
-from search.tuning import (MAX_FALSE_ABSTENTION, Recorded, choose, choose_rule, leave_one_out,
-                           replay, scores_of)
+from search.document import document_from_article
+from search.engine import SearchEngine
+from search.index import SearchIndex
+from search.ranking import RankingConfig
+from search.tuning import (ANSWERABLE_TASKS, MAX_FALSE_ABSTENTION, Family, QueryMemo,
+                           RankingRuns, Recorded, choose, choose_rule, descend, generalises,
+                           leave_one_out, ranking_families, ranking_leave_one_out, replay,
+                           scores_of)
+from tests.support.fakes import FakeEmbedder
+from tests.support.help_center import ARTICLES
 
 
 def _question(task: str, relevant: bool, dense: float, chargram: float = 0.05,
@@ -59,3 +76,213 @@ def test_each_help_center_is_scored_with_parameters_chosen_on_the_others() -> No
     # abstention measured on the left-out set shows it, as it would for a new customer.
     assert hard_choice.abstain["en"].min_dense > 0.3
     assert hard_scores["deflect_en"]["false_abstain_rate"] > MAX_FALSE_ABSTENTION
+
+
+# Ranking parameters: real searches per grid point, here by an engine whose answers depend on
+# its config in a known way.
+
+class _ScriptedEngine:
+    """Finds a question's answer when the English dense weight is the one the question wants;
+    counts the searches per task."""
+
+    def __init__(self) -> None:
+        self.config = RankingConfig()
+        self.searched: Counter[str] = Counter()
+
+    def search(self, text: str, limit: int = 10) -> SimpleNamespace:
+        wanted, task = text.split("|")
+        self.searched[task] += 1
+        assert self.config.abstain is None and self.config.relative_margin == 0.0
+        found = self.config.weights["en"].dense == float(wanted)
+        ids = ["a", "x", "y"] if found else ["x", "y", "z"]
+        return SimpleNamespace(results=[SimpleNamespace(id=i) for i in ids[:limit]])
+
+
+def _queries(wants: dict[float, int], task: str = "deflect_en") -> list[dict]:
+    """`count` answerable questions for each wanted English dense weight."""
+    return [{"text": f"{want}|{task}", "task": task, "relevant_ids": ["a"]}
+            for want, count in wants.items() for _ in range(count)]
+
+
+def _runs(help_centers: dict[str, list[dict]]) -> tuple[RankingRuns, dict[str, _ScriptedEngine]]:
+    engines = {name: _ScriptedEngine() for name in help_centers}
+    return RankingRuns({name: [(engines[name], queries)]
+                        for name, queries in help_centers.items()}), engines
+
+
+EN_DENSE = Family("weights.en.dense", ("weights", "en", "dense"), (2.0, 4.0, 8.0),
+                  ("deflect_en",))
+
+
+def test_a_family_sets_one_value_and_leaves_the_config_it_came_from() -> None:
+    config = RankingConfig()
+    changed = EN_DENSE.applied(config, 8.0)
+    assert EN_DENSE.value(changed) == 8.0 and EN_DENSE.value(config) == 4.0
+    assert changed.weights["sv"] == config.weights["sv"]
+    band = Family("translation_band.sv", ("translation_band", "sv"), ((2.0, 2.0),), ())
+    assert band.applied(config, (2.0, 2.0)).translation_band == {**config.translation_band,
+                                                                 "sv": (2.0, 2.0)}
+    assert Family("expansion_weight", ("expansion_weight",), (1.0,), ()).applied(
+        config, 1.0).expansion_weight == 1.0
+
+
+def test_the_families_start_from_the_config_s_own_values() -> None:
+    config = RankingConfig()
+    for family in ranking_families(config):
+        assert family.value(config) in family.values, family.name
+        assert set(family.tasks) <= set(ANSWERABLE_TASKS)
+
+
+def test_descent_takes_the_value_best_on_the_training_help_centers() -> None:
+    runs, _ = _runs({"one": _queries({8.0: 6, 4.0: 2}), "two": _queries({8.0: 3, 2.0: 1})})
+    config, trace = descend(runs, ["one", "two"], RankingConfig(), [EN_DENSE])
+    assert EN_DENSE.value(config) == 8.0
+    assert trace == [("weights.en.dense", 8.0, pytest.approx((6 / 8 + 3 / 4) / 2))]
+
+
+def test_descent_keeps_the_current_value_on_a_tie() -> None:
+    runs, _ = _runs({"one": _queries({8.0: 2, 4.0: 2})})
+    config, _ = descend(runs, ["one"], RankingConfig(), [EN_DENSE])
+    assert EN_DENSE.value(config) == 4.0
+
+
+def test_descent_refuses_a_value_that_costs_a_task_more_than_allowed() -> None:
+    # A higher mean at 8, paid for by the Swedish task: .75 down to .25.
+    both = Family("weights.en.dense", ("weights", "en", "dense"), (4.0, 8.0),
+                  ("deflect_en", "deflect_sv"))
+    queries = _queries({8.0: 4}) + _queries({4.0: 3, 8.0: 1}, task="deflect_sv")
+    runs, _ = _runs({"one": queries})
+    guarded, _ = descend(runs, ["one"], RankingConfig(), [both])
+    assert both.value(guarded) == 4.0
+    by_mean_alone, _ = descend(runs, ["one"], RankingConfig(), [both], max_task_cost=1.0)
+    assert both.value(by_mean_alone) == 8.0
+
+
+def test_each_grid_point_searches_only_the_family_s_tasks_and_only_once() -> None:
+    queries = _queries({8.0: 2}) + _queries({4.0: 3}, task="deflect_sv")
+    runs, engines = _runs({"one": queries})
+    descend(runs, ["one"], RankingConfig(), [EN_DENSE])
+    # The starting point searches both tasks; the two other values only the English one.
+    assert engines["one"].searched == {"deflect_en": 2 * 3, "deflect_sv": 3}
+    before = runs.searches
+    runs.recall("one", EN_DENSE.applied(RankingConfig(), 8.0), ("deflect_en",))
+    assert runs.searches == before
+
+
+def test_each_help_center_is_scored_with_ranking_chosen_on_the_others() -> None:
+    # Two help centers want a dense weight of 8; the third wants the default 4.
+    runs, _ = _runs({"a": _queries({8.0: 4, 4.0: 1}), "b": _queries({8.0: 3, 4.0: 1}),
+                     "odd": _queries({4.0: 4, 8.0: 1})})
+    choices, on_all = ranking_leave_one_out(runs, RankingConfig(), [EN_DENSE], max_task_cost=1.0)
+    # Chosen on b and odd together, which pull apart: odd (.8 against .2) outweighs b.
+    assert choices["a"].chosen["weights.en.dense"] == 4.0
+    assert choices["odd"].chosen["weights.en.dense"] == 8.0
+    # Left out, the odd help center loses what the others' choice costs it.
+    assert choices["odd"].recall["deflect_en"] == pytest.approx(0.2)
+    assert choices["odd"].default_recall["deflect_en"] == pytest.approx(0.8)
+    assert choices["odd"].worst_drop() == pytest.approx(0.6)
+    assert on_all["weights.en.dense"] == 8.0
+    assert not generalises(choices)
+
+
+def test_values_that_hold_on_every_left_out_help_center_generalise() -> None:
+    runs, _ = _runs({"a": _queries({8.0: 4, 4.0: 1}), "b": _queries({8.0: 3, 4.0: 1})})
+    choices, on_all = ranking_leave_one_out(runs, RankingConfig(), [EN_DENSE])
+    assert on_all["weights.en.dense"] == 8.0
+    assert all(c.recall["deflect_en"] > c.default_recall["deflect_en"] for c in choices.values())
+    assert generalises(choices)
+
+
+def test_query_vectors_are_encoded_once() -> None:
+    inner = FakeEmbedder()
+    memo = QueryMemo(inner)
+    first = memo.encode_queries(["glömt lösenord", "refund"])
+    again = memo.encode_queries(["refund", "glömt lösenord", "refund"])
+    assert inner.calls == [2]
+    np.testing.assert_allclose(again[1], first[0])
+    assert memo.encode_queries([]).shape == (0, inner.dimension)
+
+
+def test_a_real_engine_is_searched_with_the_decision_off(articles_dir, write_article) -> None:
+    for (lang, slug), (title, summary, body) in ARTICLES.items():
+        write_article(lang, slug, title=title, summary=summary, body=body)
+    articles = load_articles(articles_dir, ("en", "sv", "ru"))
+    embedder = QueryMemo(FakeEmbedder())
+    index = SearchIndex.build([document_from_article(a) for a in articles.published()], embedder)
+    strict = RankingConfig(abstain={"default": AbstainRule(0.99, 0.99)})
+    engine = SearchEngine(index, embedder, ("en", "sv", "ru"), strict)
+    queries = [{"text": "I forgot my password", "task": "deflect_en",
+                "relevant_ids": ["en/reset-password"]},
+               {"text": "jag har glömt mitt lösenord", "task": "deflect_sv",
+                "relevant_ids": ["sv/reset-password"]},
+               {"text": "jag har glömt mitt lösenord", "task": "deflect_sv2en",
+                "relevant_ids": ["en/no-such-article"]},
+               {"text": "what is the weather on mars", "task": "deflect_abstain_en"}]
+    assert not engine.search(queries[0]["text"]).results  # the strict rule abstains
+    runs = RankingRuns({"sample": [(engine, queries)]})
+    assert runs.recall("sample", strict) == {"deflect_en": 1.0, "deflect_sv": 1.0,
+                                             "deflect_sv2en": 0.0}
+
+
+def _write_help_center(folder: Path, password_question: str) -> Path:
+    """A four-article help center in one deflection collection, with three questions."""
+    corpus = [
+        {"id": "pw.en", "lang": "en", "group": "pw", "title": "Reset your password",
+         "body": "Forgot your password? Click forgot password."},
+        {"id": "pw.sv", "lang": "sv", "group": "pw", "title": "Återställ lösenordet",
+         "body": "Glömt lösenordet? Klicka på glömt lösenord."},
+        {"id": "cli.en", "lang": "en", "group": "cli", "title": "Linux terminal",
+         "body": "Install the command line client in a terminal."},
+        {"id": "refund.en", "lang": "en", "group": "refund", "title": "Refunds",
+         "body": "Ask for a refund within 14 days."},
+    ]
+    queries = [
+        {"lang": "en", "text": password_question, "task": "deflect_en", "relevant_ids": ["pw.en"]},
+        {"lang": "sv", "text": "jag har glömt mitt lösenord", "task": "deflect_sv",
+         "relevant_ids": ["pw.sv"]},
+        {"lang": "en", "text": "xyzzy plugh quux", "task": "deflect_abstain_en",
+         "relevant_ids": []},
+    ]
+    folder.mkdir()
+    for name, rows in (("corpus.jsonl", corpus), ("queries.jsonl", queries)):
+        (folder / name).write_text("\n".join(
+            json.dumps({**row, "collection": "deflect_t"}) for row in rows), encoding="utf-8")
+    return folder
+
+
+def test_cli_chooses_the_ranking_leave_one_out(runner, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.searcher
+    from kb.cli import main
+
+    monkeypatch.setitem(kb.searcher._EMBEDDERS, "fake", FakeEmbedder())
+    monkeypatch.setenv("KB_MODEL", "fake")
+    sets = [str(_write_help_center(tmp_path / name, question)) for name, question in
+            (("one", "forgot my password"), ("two", "password reset link please"))]
+    result = runner.invoke(main, ["tune", "--ranking", "--json", "--set", sets[0],
+                                  "--set", sets[1]])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data["left_out"]) == {"one", "two"}
+    names = {f.name for f in ranking_families(RankingConfig())}
+    assert set(data["chosen_on_all"]) == set(data["defaults"]) == names
+    one = data["left_out"]["one"]
+    assert set(one["recall@3"]) == set(one["default_recall@3"]) == {"deflect_en", "deflect_sv"}
+    assert isinstance(data["generalises"], bool)
+    table = runner.invoke(main, ["tune", "--ranking", "--set", sets[0], "--set", sets[1]])
+    assert table.exit_code == 0, table.output
+    assert "== one, left out" in table.output and "R@3 defaults" in table.output
+    # Without --ranking the same engines feed the decision's replay.
+    decision = runner.invoke(main, ["tune", "--json", "--set", sets[0], "--set", sets[1]])
+    assert decision.exit_code == 0, decision.output
+    assert set(json.loads(decision.stdout)["left_out"]) == {"one", "two"}
+
+
+def test_cli_tune_refuses_what_leave_one_out_cannot_use(runner, tmp_path: Path) -> None:
+    from kb.cli import main
+
+    one = str(_write_help_center(tmp_path / "one", "forgot my password"))
+    alone = runner.invoke(main, ["tune", "--ranking", "--set", one])
+    assert alone.exit_code == 2 and "two help centers or more" in alone.output
+    twice = runner.invoke(main, ["tune", "--ranking", "--set", one, "--set", one])
+    assert twice.exit_code == 2 and "each help center once" in twice.output
