@@ -85,7 +85,8 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]
     """Leave at once when a worker has finished its requests.
 
-    By now every request is answered and every ticket committed. What is left is the
+    By now every request is answered and every ticket committed; the searches and events still
+    queued are written here (kb/event_log.py). What is left after that is the
     interpreter's own clean-up, freeing the index, the model and the lexicons object by object:
     in a forked worker each free writes to pages it shares with the master, so the kernel copies
     them first, and that took several seconds per worker on every restart and deploy. The exit
@@ -98,6 +99,10 @@ def worker_exit(server, worker):  # type: ignore[no-untyped-def]
     if os.getpid() != worker.pid:
         return  # the master tidying up after a worker that is already gone
     error = sys.exc_info()[1]
+    app = _app(server)
+    event_log = getattr(app, "extensions", {}).get("kb_event_log") if app is not None else None
+    if event_log is not None:
+        event_log.close()
     status = error.code if isinstance(error, SystemExit) else (1 if error else 0)
     logging.shutdown()
     sys.stdout.flush()

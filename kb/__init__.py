@@ -13,10 +13,12 @@ from sqlalchemy.orm import configure_mappers
 
 from kb.db import Database
 from kb.errors import register_error_handlers
+from kb.event_log import EventLog
 from kb.live_index import LiveIndex
 from kb.outbox import BackgroundSender
 from kb.reindex import Reindex, ReplicaFollower
 from kb.security import init_security
+from kb.server_timing import init_server_timing
 from kb.settings import load_settings
 from kb.validation import refuse_oversized_streamed_body, require_utf8_query_string
 
@@ -40,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    init_server_timing(app)
     # First of all request hooks: the rate limiter and every view read the query string.
     app.before_request(require_utf8_query_string)
     app.before_request(refuse_oversized_streamed_body)
@@ -53,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # No connection may cross gunicorn's fork: each worker opens its own on first use.
     database.dispose()
     app.extensions["kb_db"] = database
+    app.extensions["kb_event_log"] = EventLog(database, int(settings["EVENT_BATCH_SIZE"]),
+                                              float(settings["EVENT_FLUSH_SECONDS"]))
     app.extensions["kb_outbox"] = BackgroundSender(
         database, settings["WEBHOOK_URL"], float(settings["WEBHOOK_TIMEOUT"]),
         float(settings["OUTBOX_INTERVAL"]))

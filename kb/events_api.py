@@ -9,9 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kb.models import Event
 from kb.security import limiter, write_limit
-from kb.validation import CreatedSchema, ConfiguredLanguage, MaxChars
+from kb.validation import ConfiguredLanguage, MaxChars
 
 bp = Blueprint("events", __name__, description="Record widget events")
 
@@ -33,11 +32,19 @@ class EventSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict, validate=_small_json)
 
 
+class QueuedSchema(Schema):
+    """The answer to an event taken for the next batch write (kb/event_log.py)."""
+
+    queued = fields.Boolean(metadata={"description": "Always true: the event is written "
+                                                     "within KB_EVENT_FLUSH_SECONDS."})
+
+
 @bp.route("/events")
 class EventResource(MethodView):
     @limiter.limit(write_limit)
     @bp.arguments(EventSchema)
-    @bp.response(201, CreatedSchema)
+    @bp.response(202, QueuedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Store one widget event."""
-        return {"id": current_app.extensions["kb_db"].insert(Event(**data))}
+        """Record one widget event (written with the next batch, in order)."""
+        current_app.extensions["kb_event_log"].record(**data)
+        return {"queued": True}

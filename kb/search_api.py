@@ -9,10 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from sqlalchemy.exc import DBAPIError
-
 from kb.errors import ServiceUnavailable
-from kb.models import Event
 from kb.security import limiter, search_limit
 from kb.validation import ConfiguredLanguage, MaxChars
 
@@ -77,8 +74,11 @@ class Search(MethodView):
         response = snapshot.engine.search(q, lang=lang, hints=hints, limit=limit,
                                           trust_lang=lang is not None)
         if session_id:
-            _record_search(session_id, q, response.lang, response.abstained,
-                           [r.id for r in response.results])
+            # For the funnel and content gaps; queued, written in the next batch (kb/event_log.py).
+            current_app.extensions["kb_event_log"].record(
+                "search", session_id=session_id, lang=response.lang, query=q,
+                data={"abstained": response.abstained,
+                      "results": [r.id for r in response.results[:5]]})
         body = {"query": q, "lang": response.lang, "repaired_query": response.repaired_query,
                 "abstained": response.abstained,
                 "results": [r.to_dict() for r in response.results],
@@ -97,13 +97,3 @@ def cache_status(answered_by: str | None, shared: bool) -> str:
         return worker
     return f"kb-shared; {'hit' if answered_by == 'shared' else 'fwd=uri-miss'}, {worker}"
 
-
-def _record_search(session_id: str, query: str, lang: str, abstained: bool,
-                   results: list[str]) -> None:
-    """Keep the search for the funnel and content gaps; a database outage must not stop search."""
-    try:
-        with current_app.extensions["kb_db"].session() as session:
-            session.add(Event(type="search", session_id=session_id, lang=lang, query=query,
-                              data={"abstained": abstained, "results": results[:5]}))
-    except DBAPIError as exc:
-        current_app.logger.warning("search not recorded (database unavailable): %s", exc)

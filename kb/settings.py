@@ -110,6 +110,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_INTERVAL", 30.0, "Seconds between retries of undelivered tickets inside the "
             "service; 0 turns periodic retries off (new tickets are still sent at once; retry "
             "with `kb tickets send`).", float),
+    Setting("EVENT_BATCH_SIZE", 500, "Most searches and widget events held in memory before "
+            "they are written in one transaction; what a crashed worker can lose at most.", int),
+    Setting("EVENT_FLUSH_SECONDS", 0.5, "Seconds between writes of recorded searches and "
+            "widget events (sooner when half a batch waits).", float),
     Setting("SUPPORT_REPLY_HOURS", 24, "How soon support answers, shown after a ticket is sent.",
             int),
     Setting("MAX_QUERY_CHARS", 500, "Longest search query accepted.", int),
