@@ -53,3 +53,12 @@ def test_the_service_limits_with_it_and_reports_its_own_time(app: Flask) -> None
     assert timing is not None
     assert 0 < float(timing.group(1)) < 10_000
     assert answers[1].headers["Cache-Status"] == "kb-worker; hit"  # the same question again
+
+
+def test_the_search_answer_is_what_its_schema_would_serialize(app: Flask) -> None:
+    from kb.search_api import SearchResponseSchema
+
+    body = app.test_client().get("/api/v1/search?q=forgot+password&lang=en").get_json()
+    assert body["results"], "the sample help center answers this"
+    assert body == SearchResponseSchema().dump(body)
+    assert set(body["results"][0]) == set(SearchResponseSchema().fields["results"].inner.schema.fields)
