@@ -85,7 +85,8 @@ def _retry_after_only_when_limited(response: Response) -> Response:
 def init_security(app: Flask) -> None:
     # Registered before the limiter, so it runs after the limiter has added its headers.
     app.after_request(_retry_after_only_when_limited)
-    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(app.config["RATELIMIT_STORAGE_URL"])
+    storage_url = app.config["RATELIMIT_STORAGE_URL"]
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(storage_url)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if app.config["RATELIMIT_STORAGE_URL"].startswith(("redis", "rediss")):
         # Redis keys are named by the storage, not by Flask-Limiter's own prefix (which only

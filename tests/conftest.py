@@ -6,10 +6,12 @@ import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from click.testing import CliRunner
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES = REPO / "articles"
 
@@ -181,3 +183,13 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
     }
     config.update(overrides)
     return config
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0) -> T:
+    """Poll `check()` until it is truthy or `timeout` seconds pass; its last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value

@@ -20,7 +20,7 @@ from kb import create_app
 from kb.db import Database
 from kb.event_log import EventLog
 from kb.models import Event
-from tests.conftest import REPO, app_config, write_small_help_center
+from tests.conftest import REPO, app_config, eventually, write_small_help_center
 
 
 @pytest.fixture
@@ -42,13 +42,6 @@ def statements(db: Database) -> list[str]:
 def stored(db: Database) -> list[Event]:
     with db.session() as session:
         return list(session.scalars(select(Event).order_by(Event.id)))
-
-
-def eventually(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return value
 
 
 def test_rows_are_written_in_one_insert_in_the_order_they_came(database: Database) -> None:

@@ -44,11 +44,11 @@ from sqlalchemy.engine import make_url
 
 from kb.cli import main
 from kb.db import Database
-from kb.models import OutboxItem, Ticket, utcnow
+from kb.models import Event, OutboxItem, Ticket, utcnow
 from kb.outbox import claim_time
 from kb.searcher import build_and_publish
 from kb.settings import load_settings
-from tests.conftest import PG_URL, REPO, _postgres_or_skip, article_text
+from tests.conftest import PG_URL, REPO, _postgres_or_skip, article_text, eventually
 
 pytestmark = pytest.mark.slow
 
@@ -543,6 +543,13 @@ def test_database_outage_keeps_search_and_loses_no_ticket(healthy: Service) -> N
     accepted = {a.body["id"] for a in before + after}
     healthy.wait_delivered(accepted)
     assert healthy.desk.repeats(accepted) == {}
+
+    # The searches asked during the outage were kept and written once the database was back.
+    def recorded() -> set[str | None]:
+        with healthy.database.session() as session:
+            return set(session.scalars(select(Event.session_id).where(Event.type == "search")))
+
+    assert eventually(lambda: {f"s-{n}" for n in range(6)} <= recorded(), timeout=30)
     with healthy.database.session() as session:
         subjects = set(session.scalars(select(Ticket.subject)
                                        .where(Ticket.subject.like("%outage%"))))
