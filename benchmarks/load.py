@@ -249,6 +249,44 @@ def run_wrk(url: str, queries_file: Path, connections: int, duration: int,
             "requests": result["requests"]}
 
 
+def interleaved_c1(url: str, floor: Floor, queries: list[str],
+                   count: int = 400) -> dict[str, float]:
+    """One request to the service, then one runtime-floor encode, alternately, `count` times:
+    whatever else the machine runs weighs on both within milliseconds of each other. Requests
+    go over one kept-alive connection, as wrk's do; each a new question (no cache hits)."""
+    import http.client
+
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    service, runtime = [], []
+    try:
+        for number, query in enumerate(queries[:count]):
+            started = time.perf_counter()
+            connection.request("GET", f"/api/v1/search?limit=5&session_id=load-{number % 997}"
+                                      f"&q={query}")
+            response = connection.getresponse()
+            response.read()
+            service.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise SystemExit(f"the service answered {response.status} to {query}")
+            # The very question the service just answered: the floor's cost depends on its
+            # length in tokens (Russian takes many more than English in an English vocabulary).
+            text = urllib.parse.unquote_plus(query)
+            started = time.perf_counter()
+            floor.service.encode_queries([text])
+            runtime.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
+    service.sort()
+    return {"requests": len(service), "service_p50_ms": round(statistics.median(service), 3),
+            "service_p99_ms": round(service[int(0.99 * (len(service) - 1))], 3),
+            "runtime_floor_p50_ms": round(statistics.median(runtime), 3),
+            "p50_over_runtime_floor": round(statistics.median(service)
+                                            / statistics.median(runtime), 2),
+            "p99_over_runtime_floor": round(service[int(0.99 * (len(service) - 1))]
+                                            / statistics.median(runtime), 2)}
+
+
 def cache_hit_server_ms(url: str, queries: list[str], rounds: int = 20) -> dict[str, float]:
     """The service's own time for answers from its cache (the `app` entry of `Server-Timing`),
     over `rounds` passes of `queries` asked once before (one worker answers each connection,
@@ -365,6 +403,8 @@ def main() -> None:
                            "ratio_to_runtime": round(service["p50_ms"] / runtime_floor, 2),
                            "p99_ratio_to_runtime": round(service["p99_ms"] / runtime_floor, 2)})
             print(paired[-1], flush=True)
+        interleaved = interleaved_c1(url, floor, queries[120000:])
+        print(interleaved, flush=True)
         runs = []
         for number, connections in enumerate(args.connections.split(","), start=1):
             # Each run starts further down the list: a query the warm-up or an earlier run
@@ -403,6 +443,7 @@ def main() -> None:
         "p99_over_runtime_floor": round(statistics.median(r["p99_ratio_to_runtime"]
                                                           for r in paired), 2),
         "cache_hit_server_ms": cache_hit,
+        "interleaved_c1": interleaved,
     }
     c8 = next((r for r in runs if r["connections"] == 8), None)
     if c8 is not None:
@@ -439,6 +480,12 @@ def main() -> None:
               f"alone, in the same rounds, p50 {runtime_floor_ms} ms; service p50 / that p50 = "
               f"{results['p50_over_runtime_floor']} (what the rest of a request costs on top "
               f"of the model).", "",
+              f"The same at a finer grain: {interleaved['requests']} requests at 1 connection, "
+              f"each followed by one runtime-floor encode in this process: service p50 "
+              f"{interleaved['service_p50_ms']} ms, p99 {interleaved['service_p99_ms']} ms; "
+              f"floor p50 {interleaved['runtime_floor_p50_ms']} ms; p50 / floor "
+              f"**{interleaved['p50_over_runtime_floor']}**, p99 / floor "
+              f"**{interleaved['p99_over_runtime_floor']}**.", "",
               f"For comparison, before the server started: the same encode with the library's "
               f"default {floor.default_threads} threads, p50 "
               f"{encoders['encode_floor_default_threads_p50_ms']} ms; one query through the "
