@@ -36,11 +36,11 @@ class EventLog:
     """Buffered, ordered, batched inserts of `Event` rows."""
 
     def __init__(self, database: Database, batch_size: int, flush_seconds: float):
-        if batch_size < 1:
-            raise ValueError(f"KB_EVENT_BATCH_SIZE must be at least 1, got {batch_size}")
         self.database = database
-        self.batch_size = batch_size
+        self.batch_size = max(1, batch_size)
         self.flush_seconds = max(0.0, flush_seconds)
+        # Without an interval the writer takes each row as it comes.
+        self._write_from = (self.batch_size + 1) // 2 if self.flush_seconds else 1
         self.lost = 0  # rows given up while the database was down and the buffer full
         self._rows: list[dict[str, Any]] = []
         self._changed = threading.Condition()
@@ -67,7 +67,7 @@ class EventLog:
                                 "%d for a while", self.lost, self.batch_size)
                 return
             self._rows.append(row)
-            if len(self._rows) * 2 >= self.batch_size:
+            if len(self._rows) >= self._write_from:
                 self._changed.notify_all()
 
     def pending(self) -> int:
@@ -112,12 +112,13 @@ class EventLog:
         while True:
             with self._changed:
                 self._changed.wait_for(
-                    lambda: self._closing or len(self._rows) * 2 >= self.batch_size,
-                    timeout=self.flush_seconds)
+                    lambda: self._closing or (not self._writing
+                                              and len(self._rows) >= self._write_from),
+                    timeout=self.flush_seconds or None)
                 if self._closing:
                     return  # close() writes the rest in its own thread
-                if not self._rows:
-                    continue
+                if self._writing or not self._rows:
+                    continue  # nothing yet, or `flush` is writing these rows itself
                 batch = self._take()
             if not self._write(batch):
                 time.sleep(self.flush_seconds or 1.0)

@@ -29,6 +29,13 @@ def _parse_bool(value: str) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
+def _parse_count(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return count
+
+
 def _parse_runtime(value: str) -> str:
     from search.embedder import RUNTIMES
 
@@ -111,9 +118,10 @@ SETTINGS: tuple[Setting, ...] = (
             "service; 0 turns periodic retries off (new tickets are still sent at once; retry "
             "with `kb tickets send`).", float),
     Setting("EVENT_BATCH_SIZE", 500, "Most searches and widget events held in memory before "
-            "they are written in one transaction; what a crashed worker can lose at most.", int),
+            "they are written in one transaction; what a crashed worker can lose at most.",
+            _parse_count),
     Setting("EVENT_FLUSH_SECONDS", 0.5, "Seconds between writes of recorded searches and "
-            "widget events (sooner when half a batch waits).", float),
+            "widget events (sooner when half a batch waits; 0: as soon as one waits).", float),
     Setting("SUPPORT_REPLY_HOURS", 24, "How soon support answers, shown after a ticket is sent.",
             int),
     Setting("MAX_QUERY_CHARS", 500, "Longest search query accepted.", int),

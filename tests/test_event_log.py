@@ -68,6 +68,13 @@ def test_the_writer_writes_within_the_flush_interval(database: Database) -> None
     log.close()
 
 
+def test_without_an_interval_each_row_is_written_as_it_comes(database: Database) -> None:
+    log = EventLog(database, batch_size=1000, flush_seconds=0)
+    log.record("widget_opened", session_id="s-1")
+    assert eventually(lambda: len(stored(database)) == 1, timeout=5)
+    log.close()
+
+
 def test_half_a_batch_is_written_without_waiting_for_the_interval(database: Database) -> None:
     log = EventLog(database, batch_size=10, flush_seconds=60)
     for n in range(5):
@@ -104,7 +111,8 @@ def test_a_search_with_a_session_is_recorded_without_touching_the_database(
     seen = statements(app.extensions["kb_db"])
     response = app.test_client().get("/api/v1/search?q=forgot+password&session_id=s-9")
     assert response.status_code == 200
-    assert seen == []
+    # (The replica follower may look for a newer index meanwhile, in its own thread.)
+    assert [sql for sql in seen if "event" in sql.lower()] == []
     app.extensions["kb_event_log"].flush()
     rows = stored(app.extensions["kb_db"])
     assert [(r.type, r.session_id, r.query) for r in rows] == [("search", "s-9", "forgot password")]
