@@ -99,10 +99,13 @@ def worker_exit(server, worker):  # type: ignore[no-untyped-def]
     if os.getpid() != worker.pid:
         return  # the master tidying up after a worker that is already gone
     error = sys.exc_info()[1]
-    app = _app(server)
+    app = _app(server) if server is not None else None
     event_log = getattr(app, "extensions", {}).get("kb_event_log") if app is not None else None
     if event_log is not None:
-        event_log.close()
+        try:
+            event_log.close()
+        except Exception:  # noqa: BLE001 - the worker must still leave, with its own status
+            logging.getLogger(__name__).exception("queued events not written at exit")
     status = error.code if isinstance(error, SystemExit) else (1 if error else 0)
     logging.shutdown()
     sys.stdout.flush()
