@@ -24,12 +24,16 @@ import weakref
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from kb.db import Database
 from kb.models import Event, utcnow
 
 log = logging.getLogger(__name__)
+
+
+# The columns a row may leave out.
+_NO_VALUES = {"session_id": None, "lang": None, "query": None, "article_id": None}
 
 
 class EventLog:
@@ -53,7 +57,8 @@ class EventLog:
 
     def record(self, type: str, **fields: Any) -> None:
         """Queue one event row (the columns of `Event`); written within a flush interval."""
-        row = {"type": type, "created_at": utcnow(), "data": {}, **fields}
+        # Every row names every column: one INSERT then fits the whole batch.
+        row = {**_NO_VALUES, "data": {}, "type": type, "created_at": utcnow(), **fields}
         with self._changed:
             self._ensure_writer()
             if len(self._rows) >= self.batch_size and not self._failing:
@@ -132,7 +137,7 @@ class EventLog:
         try:
             with self.database.engine.begin() as connection:
                 connection.execute(insert(Event), batch)
-        except SQLAlchemyError as exc:
+        except (OperationalError, InterfaceError) as exc:  # unreachable: keep them, retry
             with self._changed:
                 self._writing = 0
                 first = not self._failing
@@ -142,6 +147,11 @@ class EventLog:
                 log.warning("%d event(s) waiting: the database is unavailable (%s); retrying",
                             len(batch), exc)
             return False
+        except SQLAlchemyError as exc:
+            # Something in the rows themselves: retrying the batch would block every later one.
+            self._write_one_by_one(batch, exc)
+        except Exception:  # noqa: BLE001 - the writer thread must outlive any one batch
+            log.exception("%d event(s) not recorded", len(batch))
         with self._changed:
             del self._rows[:len(batch)]
             self._writing = 0
@@ -150,6 +160,21 @@ class EventLog:
             self._failing = False
             self._changed.notify_all()
         return True
+
+
+    def _write_one_by_one(self, batch: list[dict[str, Any]], exc: Exception) -> None:
+        """Keep every row of a refused batch that the database takes on its own."""
+        refused = 0
+        for row in batch:
+            try:
+                with self.database.engine.begin() as connection:
+                    connection.execute(insert(Event), [row])
+            except SQLAlchemyError:
+                refused += 1
+        if refused:
+            self.lost += refused
+            log.error("%d event(s) refused by the database and not recorded (%s)", refused,
+                      exc)
 
 
 _open_logs: weakref.WeakSet[EventLog] = weakref.WeakSet()

@@ -217,3 +217,26 @@ def test_a_crashed_worker_loses_at_most_one_batch(tmp_path: Path, fake_model: st
         except subprocess.TimeoutExpired:
             server.kill()
         database.dispose()
+
+
+def test_rows_of_every_kind_share_a_batch(database: Database) -> None:
+    log = EventLog(database, batch_size=1000, flush_seconds=60)
+    log.record("search", session_id="s-1", lang="en", query="refund",
+               data={"abstained": False, "results": ["en/refund"]})
+    log.record("article_opened", session_id="s-1", article_id="en/refund")
+    log.record("widget_opened")
+    log.close()
+    assert [(r.type, r.query, r.article_id) for r in stored(database)] == [
+        ("search", "refund", None), ("article_opened", None, "en/refund"),
+        ("widget_opened", None, None)]
+
+
+def test_a_row_the_database_refuses_does_not_hold_up_the_others(database: Database) -> None:
+    log = EventLog(database, batch_size=1000, flush_seconds=60)
+    log.record("search", query="before")
+    log.record("x" * 500)  # longer than the column allows (PostgreSQL refuses it)
+    log.record("search", query="after")
+    log.close()
+    kept = [r.query for r in stored(database) if r.type == "search"]
+    assert kept == ["before", "after"]
+    assert log.pending() == 0
