@@ -10,7 +10,8 @@ SIGTERM, the end of a CLI command) writes every row first (`close`).
 When the database cannot keep up the buffer fills and a request waits, at most one flush
 interval, for room; when the database is down the rows are kept and retried until the buffer is
 full, and after that new rows are counted as lost and logged, never raised: search goes on
-without its records, as it always has.
+without its records, as it always has. A batch the database refuses for its content is written
+row by row, so only a row it refuses on its own is dropped (and logged).
 """
 
 from __future__ import annotations
