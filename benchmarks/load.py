@@ -78,7 +78,9 @@ end
 i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "/api/v1/search?limit=5&q=" .. queries[(i %% #queries) + 1])
+  -- with a session id, as the widget sends it: the service then records the search
+  return wrk.format("GET", "/api/v1/search?limit=5&session_id=load-" .. (i %% 997) .. "&q="
+                    .. queries[(i %% #queries) + 1])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -247,6 +249,64 @@ def run_wrk(url: str, queries_file: Path, connections: int, duration: int,
             "requests": result["requests"]}
 
 
+def interleaved_c1(url: str, floor: Floor, queries: list[str],
+                   count: int = 400) -> dict[str, float]:
+    """One request to the service, then one runtime-floor encode, alternately, `count` times:
+    whatever else the machine runs weighs on both within milliseconds of each other. Requests
+    go over one kept-alive connection, as wrk's do; each a new question (no cache hits)."""
+    import http.client
+
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    service, runtime = [], []
+    try:
+        for number, query in enumerate(queries[:count]):
+            started = time.perf_counter()
+            connection.request("GET", f"/api/v1/search?limit=5&session_id=load-{number % 997}"
+                                      f"&q={query}")
+            response = connection.getresponse()
+            response.read()
+            service.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise SystemExit(f"the service answered {response.status} to {query}")
+            # The very question the service just answered: the floor's cost depends on its
+            # length in tokens (Russian takes many more than English in an English vocabulary).
+            text = urllib.parse.unquote_plus(query)
+            started = time.perf_counter()
+            floor.service.encode_queries([text])
+            runtime.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
+    service.sort()
+    return {"requests": len(service), "service_p50_ms": round(statistics.median(service), 3),
+            "service_p99_ms": round(service[int(0.99 * (len(service) - 1))], 3),
+            "runtime_floor_p50_ms": round(statistics.median(runtime), 3),
+            "p50_over_runtime_floor": round(statistics.median(service)
+                                            / statistics.median(runtime), 2),
+            "p99_over_runtime_floor": round(service[int(0.99 * (len(service) - 1))]
+                                            / statistics.median(runtime), 2)}
+
+
+def cache_hit_server_ms(url: str, queries: list[str], rounds: int = 20) -> dict[str, float]:
+    """The service's own time for answers from its cache (the `app` entry of `Server-Timing`),
+    over `rounds` passes of `queries` asked once before (one worker answers each connection,
+    so a few passes reach every worker's cache)."""
+    times = []
+    for _ in range(rounds):
+        for query in queries:
+            with urllib.request.urlopen(f"{url}/api/v1/search?limit=5&q={query}") as response:
+                response.read()
+                timing = response.headers.get("Server-Timing", "")
+            found = re.search(r"app;dur=([0-9.]+)", timing)
+            if found and response.headers.get("Cache-Status", "").startswith("kb-worker; hit"):
+                times.append(float(found.group(1)))
+    if not times:
+        return {"p50_ms": None, "p99_ms": None, "answers": 0}
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 3),
+            "p99_ms": round(times[int(0.99 * (len(times) - 1))], 3), "answers": len(times)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=1000, help="articles per language")
@@ -338,9 +398,13 @@ def main() -> None:
             paired.append({"floor_p50_ms": round(round_floor, 2),
                            "runtime_floor_p50_ms": round(runtime_floor, 2),
                            "service_p50_ms": service["p50_ms"],
+                           "service_p99_ms": service["p99_ms"],
                            "ratio": round(service["p50_ms"] / round_floor, 2),
-                           "ratio_to_runtime": round(service["p50_ms"] / runtime_floor, 2)})
+                           "ratio_to_runtime": round(service["p50_ms"] / runtime_floor, 2),
+                           "p99_ratio_to_runtime": round(service["p99_ms"] / runtime_floor, 2)})
             print(paired[-1], flush=True)
+        interleaved = interleaved_c1(url, floor, queries[120000:])
+        print(interleaved, flush=True)
         runs = []
         for number, connections in enumerate(args.connections.split(","), start=1):
             # Each run starts further down the list: a query the warm-up or an earlier run
@@ -350,6 +414,7 @@ def main() -> None:
             wait_healthy(url)  # let the workers drain the queue before the next run
             time.sleep(2)
         cached = run_wrk(url, repeated, 8, args.duration, tmp)
+        cache_hit = cache_hit_server_ms(url, repeated.read_text().split())
         memory = {"master": memory_mb(server.pid),
                   "workers": [memory_mb(pid) for pid in worker_pids(server.pid)]}
     finally:
@@ -375,7 +440,16 @@ def main() -> None:
         "p50_over_floor_range": [min(ratios), max(ratios)],
         "runtime_floor_p50_ms": runtime_floor_ms,
         "p50_over_runtime_floor": round(statistics.median(runtime_ratios), 2),
+        "p99_over_runtime_floor": round(statistics.median(r["p99_ratio_to_runtime"]
+                                                          for r in paired), 2),
+        "cache_hit_server_ms": cache_hit,
+        "interleaved_c1": interleaved,
     }
+    c8 = next((r for r in runs if r["connections"] == 8), None)
+    if c8 is not None:
+        # What the workers could answer if a request cost exactly one encode.
+        capacity = args.workers / (runtime_floor_ms / 1000)
+        results["c8_requests_per_s_over_capacity"] = round(c8["requests_per_s"] / capacity, 2)
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
     (out / "load.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -389,7 +463,13 @@ def main() -> None:
         lines.append(f"| {run['connections']} | {run['requests_per_s']} | {run['p50_ms']} | "
                      f"{run['p95_ms']} | {run['p99_ms']} | {run['errors']} |")
     lines += ["", f"Repeated queries (search-as-you-type), 8 connections: "
-              f"{cached['requests_per_s']} requests/s, p50 {cached['p50_ms']} ms.", "",
+              f"{cached['requests_per_s']} requests/s, p50 {cached['p50_ms']} ms. Server time "
+              f"of a cache hit, from the service's `Server-Timing` header: p50 "
+              f"{cache_hit['p50_ms']} ms, p99 {cache_hit['p99_ms']} ms.", "",
+              f"Throughput at 8 connections over what {args.workers} workers could answer at "
+              f"one runtime-floor encode per request: "
+              f"**{results.get('c8_requests_per_s_over_capacity')}**. Service p99 at 1 "
+              f"connection over the runtime floor: **{results['p99_over_runtime_floor']}**.", "",
               f"Floor: encoding one query with the model alone (plain sentence-transformers "
               f"`model.encode([query])`, {floor.threads} inference thread(s) like a worker). "
               f"Measured in {args.rounds} rounds alternating with {args.round_seconds} s of the "
@@ -400,6 +480,12 @@ def main() -> None:
               f"alone, in the same rounds, p50 {runtime_floor_ms} ms; service p50 / that p50 = "
               f"{results['p50_over_runtime_floor']} (what the rest of a request costs on top "
               f"of the model).", "",
+              f"The same at a finer grain: {interleaved['requests']} requests at 1 connection, "
+              f"each followed by one runtime-floor encode in this process: service p50 "
+              f"{interleaved['service_p50_ms']} ms, p99 {interleaved['service_p99_ms']} ms; "
+              f"floor p50 {interleaved['runtime_floor_p50_ms']} ms; p50 / floor "
+              f"**{interleaved['p50_over_runtime_floor']}**, p99 / floor "
+              f"**{interleaved['p99_over_runtime_floor']}**.", "",
               f"For comparison, before the server started: the same encode with the library's "
               f"default {floor.default_threads} threads, p50 "
               f"{encoders['encode_floor_default_threads_p50_ms']} ms; one query through the "

@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None,
 
     from kb.errors import ServiceApi, register_error_handlers
     from kb.security import init_security
+    from kb.server_timing import init_server_timing
     from kb.services import EXTENSION, build_services, services
     from kb.settings import load_settings
     from kb.validation import (openapi_keywords, refuse_oversized_streamed_body,
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     )
     instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    init_server_timing(app)
     # First of all request hooks: the rate limiter and every view read the query string.
     app.before_request(require_utf8_query_string)
     app.before_request(refuse_oversized_streamed_body)

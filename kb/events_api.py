@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kb.deflection import email_salt, hash_email
-from kb.models import Event
 from kb.security import limiter, write_limit
 from kb.services import services
-from kb.validation import ApiBlueprint, CreatedSchema, ConfiguredLanguage, MaxChars
+from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
 
 bp = ApiBlueprint("events", __name__, description="Record widget events")
 
@@ -72,16 +70,25 @@ class EventSchema(Schema):
                        metadata={"maxProperties": DATA_KEYS})
 
 
+class QueuedSchema(Schema):
+    """The answer to an event taken for the next batch write (kb/event_log.py)."""
+
+    queued = fields.Boolean(metadata={"description": "Always true: the event is written "
+                                                     "within KB_EVENT_FLUSH_SECONDS."})
+
+
 @bp.route("/events")
 class EventResource(MethodView):
     @limiter.limit(write_limit)
     @bp.arguments(EventSchema)
-    @bp.response(201, CreatedSchema)
+    @bp.response(202, QueuedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Store one widget event."""
-        database = services().database
+        """Record one widget event (written with the next batch, in order); an email is kept
+        only as its salted hash."""
         email = data.pop("email")
         if email:
-            with database.session() as session:
+            # The salt is read once per process, so this is no database round trip after the first.
+            with services().database.session() as session:
                 data["email_hash"] = hash_email(email, email_salt(session))
-        return {"id": database.insert(Event(**data))}
+        services().event_log.record(**data)
+        return {"queued": True}

@@ -119,8 +119,9 @@ def post_fork(server: Any, worker: Any) -> None:
 def worker_exit(server: Any, worker: Any) -> None:
     """Leave at once when a worker has finished its requests.
 
-    By now every request is answered and every ticket committed. What is left is the
-    interpreter's own clean-up, freeing the index, the model and the lexicons object by object:
+    By now every request is answered and every ticket committed; the searches and events still
+    queued are written here (kb/event_log.py). What is left after that is the interpreter's own
+    clean-up, freeing the index, the model and the lexicons object by object:
     in a forked worker each free writes to pages it shares with the master, so the kernel copies
     them first, and that took several seconds per worker on every restart and deploy. The exit
     status is kept (gunicorn stops when a worker cannot boot).
@@ -128,6 +129,15 @@ def worker_exit(server: Any, worker: Any) -> None:
     if os.getpid() != worker.pid:
         return  # the master tidying up after a worker that is already gone
     error = sys.exc_info()[1]
+    from kb.services import EXTENSION
+
+    app = _app(server) if server is not None else None
+    ready = app.extensions.get(EXTENSION) if app is not None else None
+    if ready is not None:
+        try:
+            ready.event_log.close()
+        except Exception:  # noqa: BLE001 - the worker must still leave, with its own status
+            logging.getLogger(__name__).exception("queued events not written at exit")
     status = error.code if isinstance(error, SystemExit) else (1 if error else 0)
     logging.shutdown()
     sys.stdout.flush()

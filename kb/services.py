@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from kb.db import Database
+from kb.event_log import EventLog
 from kb.live_index import LiveIndex
 from kb.outbox import BackgroundSender, configured_channels
 from kb.reindex import Reindex, ReplicaFollower
@@ -27,6 +28,7 @@ class Services:
     """The database, the ticket outbox, the served index and the index builders of one app."""
 
     database: Database
+    event_log: EventLog  # searches and widget events, written in batches off the request path
     outbox: BackgroundSender
     live_index: LiveIndex
     reindex: Reindex
@@ -49,11 +51,12 @@ def build_services(settings: Mapping[str, Any]) -> Services:
     follower.join_from_now()
     # No connection may cross gunicorn's fork: each worker opens its own on first use.
     database.dispose()
+    event_log = EventLog(database, settings["EVENT_BATCH_SIZE"], settings["EVENT_FLUSH_SECONDS"])
     outbox = BackgroundSender(database, channels, settings["WEBHOOK_TIMEOUT"],
                               settings["OUTBOX_INTERVAL"])
     live = LiveIndex(settings)
     live.load_now()
-    return Services(database, outbox, live, reindex, follower)
+    return Services(database, event_log, outbox, live, reindex, follower)
 
 
 def services(app: Flask | None = None) -> Services:

@@ -39,6 +39,13 @@ def _parse_colour(value: str) -> str:
     return colour
 
 
+def _parse_count(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return count
+
+
 def _parse_runtime(value: str) -> str:
     from search import RUNTIMES
 
@@ -165,6 +172,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_INTERVAL", 30.0, "Seconds between retries of undelivered tickets inside the "
             "service; 0 turns periodic retries off (new tickets are still sent at once; retry "
             "with `kb tickets send`).", float),
+    Setting("EVENT_BATCH_SIZE", 500, "Most searches and widget events held in memory before "
+            "they are written in one transaction; what a crashed worker can lose at most.",
+            _parse_count),
+    Setting("EVENT_FLUSH_SECONDS", 0.5, "Seconds between writes of recorded searches and "
+            "widget events (sooner when half a batch waits; 0: as soon as one waits).", float),
     Setting("SUPPORT_REPLY_HOURS", 24, "How soon support answers, shown after a ticket is sent.",
             int),
     Setting("MAX_QUERY_CHARS", 500, "Longest search query accepted.", int),

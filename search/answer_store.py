@@ -105,8 +105,9 @@ class AnswerStore:
         if not len(chunks) or not wanted.size:
             return counts
         start = int(self._stem_ends[chunks.start - 1]) if chunks.start else 0
-        ends = self._stem_ends[chunks.start:chunks.stop]
-        hits = np.isin(self._ids[start:int(ends[-1])], wanted)
-        owner = np.repeat(np.arange(len(chunks)), np.diff(ends, prepend=start))
-        np.add.at(counts, owner[hits], 1)
-        return counts
+        ends = self._stem_ends[chunks.start:chunks.stop] - start
+        # A query has a handful of stems: comparing with each directly is several times faster
+        # than np.isin on arrays this small, and the running sum counts per chunk without a loop.
+        hits = (self._ids[start:start + int(ends[-1]), None] == wanted).any(axis=1)
+        running = np.concatenate(([0], np.cumsum(hits, dtype=np.int64)))
+        return running[ends] - running[np.concatenate(([0], ends[:-1]))]

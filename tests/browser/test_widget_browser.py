@@ -15,6 +15,7 @@ from kb.models import Event, Feedback, Ticket
 from kb.services import services
 from tests.support.articles import SAMPLE_ARTICLES
 from tests.support.browser import OUTPUT, ask, served_app
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,16 +48,6 @@ def rows(app, model, *where):  # type: ignore[no-untyped-def]
         return list(session.scalars(select(model).where(*where)))
 
 
-def eventually(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    """Poll until `check()` is truthy (the widget's requests are fire-and-forget)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize(("lang", "subject", "message", "slug", "yes"), [

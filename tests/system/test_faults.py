@@ -43,7 +43,7 @@ from sqlalchemy.engine import make_url
 
 from kb.cli import main
 from kb.db import Database
-from kb.models import OutboxItem, Ticket, utcnow
+from kb.models import Event, OutboxItem, Ticket, utcnow
 from kb.outbox import claim_time
 from kb.searcher import build_and_publish
 from kb.settings import load_settings
@@ -51,6 +51,7 @@ from tests.support.articles import article_text
 from tests.support.databases import PG_URL, postgres_or_skip
 from tests.support.gunicorn import (FAKE_MODEL_APP, free_port, service_env, start_gunicorn,
                                     stop_gunicorn)
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -524,6 +525,13 @@ def test_database_outage_keeps_search_and_loses_no_ticket(healthy: Service) -> N
     accepted = {a.body["id"] for a in before + after}
     healthy.wait_delivered(accepted)
     assert healthy.desk.repeats(accepted) == {}
+
+    # The searches asked during the outage were kept and written once the database was back.
+    def recorded() -> set[str | None]:
+        with healthy.database.session() as session:
+            return set(session.scalars(select(Event.session_id).where(Event.type == "search")))
+
+    assert eventually(lambda: {f"s-{n}" for n in range(6)} <= recorded(), timeout=30)
     with healthy.database.session() as session:
         subjects = set(session.scalars(select(Ticket.subject)
                                        .where(Ticket.subject.like("%outage%"))))

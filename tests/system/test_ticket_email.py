@@ -30,6 +30,7 @@ from kb.models import OutboxItem, Ticket
 from kb.outbox import configured_channels, deliver_due, queue_ticket
 from kb.services import services
 from kb.settings import SettingsError, load_settings
+from tests.support.waiting import eventually
 
 TIMEOUT = 3.0
 
@@ -319,14 +320,6 @@ def test_unreachable_mail_server_stops_the_start(tmp_path: Path, runner: CliRunn
         "KB_SMTP_URL": f"smtp://127.0.0.1:{port}", "KB_TICKET_EMAIL_TO": "desk@help.example",
         "KB_TICKET_EMAIL_FROM": "help@driftbox.example"})
     assert result.exit_code == 1 and "KB_SMTP_URL: cannot use the mail server" in result.output
-
-
-def eventually(check, seconds: float = 10.0):  # type: ignore[no-untyped-def]
-    """Poll until `check()` is truthy: the service sends in a background thread."""
-    deadline = time.monotonic() + seconds
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return value
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

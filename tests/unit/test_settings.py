@@ -31,7 +31,8 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
     assert settings["CORS_ORIGINS"] == ["https://a.example", "https://b.example"]
 
 
-@pytest.mark.parametrize(("name", "value"), [("KB_WORKERS", "many"), ("KB_AUTO_MIGRATE", "maybe")])
+@pytest.mark.parametrize(("name", "value"), [("KB_WORKERS", "many"), ("KB_AUTO_MIGRATE", "maybe"),
+                                             ("KB_EVENT_BATCH_SIZE", "0")])
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings(environ={"KB_INSTANCE_PATH": str(tmp_path), name: value})
