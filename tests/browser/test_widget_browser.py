@@ -44,6 +44,7 @@ def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def rows(app, model, *where):  # type: ignore[no-untyped-def]
+    services(app).event_log.flush()  # widget events are queued and written in batches
     with services(app).database.session() as session:
         return list(session.scalars(select(model).where(*where)))
 
@@ -246,7 +247,9 @@ def test_dashboard_renders_charts_after_login(page, server) -> None:
     from tests.support.report_data import seed
 
     url, app = server
-    # Sessions the widget recorded earlier in this module (real browser use) are counted.
+    # Sessions the widget recorded earlier in this module (real browser use) are counted, once
+    # the events still queued are written.
+    services(app).event_log.flush()
     with services(app).database.session() as session:
         widget_sessions = sum(row.sessions for row in funnel(session))
     assert widget_sessions >= 5
