@@ -275,13 +275,20 @@ def _popular(content: SiteContent, lang: str) -> list[Article]:
     return list(shown.values())[:POPULAR_LIMIT]
 
 
-@bp.get("/<lang>/<slug>")
-def article(lang: str, slug: str) -> ResponseReturnValue:
+def _shown_article(lang: str, slug: str) -> tuple[Any, Any]:
+    """The site's content and the article a reader of `lang` gets at `slug`; 404 when there is
+    none (an unknown language, a draft, a slug no language has)."""
     _known_language(lang)
     content = _content()
     shown = content.shown(lang, slug)
     if shown is None:
         raise NotFound()
+    return content, shown
+
+
+@bp.get("/<lang>/<slug>")
+def article(lang: str, slug: str) -> ResponseReturnValue:
+    content, shown = _shown_article(lang, slug)
     versions = content.versions(slug)
     _record("article_opened", lang, shown.id)
     alternates = _alternates(lambda code: _url(code, slug, external=True), versions)
@@ -312,11 +319,7 @@ def article(lang: str, slug: str) -> ResponseReturnValue:
 @bp.post("/<lang>/<slug>/feedback")
 @limiter.limit(write_limit)
 def feedback(lang: str, slug: str) -> ResponseReturnValue:
-    _known_language(lang)
-    content = _content()
-    shown = content.shown(lang, slug)
-    if shown is None:
-        raise NotFound()
+    content, shown = _shown_article(lang, slug)
     answer = request.form.get("helpful", "")
     if answer not in ("yes", "no") or not _token_ok(request.form.get("token", ""), "feedback",
                                                      shown.id):

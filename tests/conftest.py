@@ -4,13 +4,18 @@ the sample index. Helpers that are not fixtures live in `tests/support/`."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 
 from tests.support.articles import SAMPLE_ARTICLES, WriteArticle, article_text
 from tests.support.databases import postgres_schema, schema_url
+
+if TYPE_CHECKING:
+    from kb.db import Database
 
 
 @pytest.fixture
@@ -58,6 +63,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignor
         return
     with postgres_schema() as schema:
         yield schema_url(schema)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated, empty database of each supported kind."""
+    from kb.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
 
 
 @pytest.fixture(scope="session")

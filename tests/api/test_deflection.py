@@ -27,14 +27,6 @@ def at(day: int, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def app(tmp_path: Path, database_url: str, sample_index: Path, fake_model: str) -> Iterator[Flask]:
     app = create_app(app_config(tmp_path, database_url, sample_index, fake_model))
     yield app

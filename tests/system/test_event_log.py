@@ -25,12 +25,6 @@ from tests.support.gunicorn import FAKE_MODEL_APP, free_port, service_env, start
 from tests.support.waiting import eventually
 
 
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
-    db.upgrade()
-    yield db
-    db.dispose()
 
 
 def statements(db: Database) -> list[str]:
@@ -46,9 +40,9 @@ def stored(db: Database) -> list[Event]:
         return list(session.scalars(select(Event).order_by(Event.id)))
 
 
-def test_rows_are_written_in_one_insert_in_the_order_they_came(database: Database) -> None:
-    log = EventLog(database, batch_size=1000, flush_seconds=60)
-    seen = statements(database)
+def test_rows_are_written_in_one_insert_in_the_order_they_came(db: Database) -> None:
+    log = EventLog(db, batch_size=1000, flush_seconds=60)
+    seen = statements(db)
     for n in range(50):
         log.record("search", session_id=f"s-{n}", query=f"question {n}", lang="en")
     assert log.pending() == 50
@@ -56,32 +50,32 @@ def test_rows_are_written_in_one_insert_in_the_order_they_came(database: Databas
     log.close()
     inserts = [sql for sql in seen if sql.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 1, inserts
-    rows = stored(database)
+    rows = stored(db)
     assert [r.query for r in rows] == [f"question {n}" for n in range(50)]
     assert [r.created_at for r in rows] == sorted(r.created_at for r in rows)
     assert log.pending() == 0
 
 
-def test_the_writer_writes_within_the_flush_interval(database: Database) -> None:
-    log = EventLog(database, batch_size=1000, flush_seconds=0.1)
+def test_the_writer_writes_within_the_flush_interval(db: Database) -> None:
+    log = EventLog(db, batch_size=1000, flush_seconds=0.1)
     log.record("deflected", session_id="s-1", article_id="en/reset-password")
-    assert eventually(lambda: len(stored(database)) == 1)
+    assert eventually(lambda: len(stored(db)) == 1)
     assert log.pending() == 0
     log.close()
 
 
-def test_without_an_interval_each_row_is_written_as_it_comes(database: Database) -> None:
-    log = EventLog(database, batch_size=1000, flush_seconds=0)
+def test_without_an_interval_each_row_is_written_as_it_comes(db: Database) -> None:
+    log = EventLog(db, batch_size=1000, flush_seconds=0)
     log.record("widget_opened", session_id="s-1")
-    assert eventually(lambda: len(stored(database)) == 1, timeout=5)
+    assert eventually(lambda: len(stored(db)) == 1, timeout=5)
     log.close()
 
 
-def test_half_a_batch_is_written_without_waiting_for_the_interval(database: Database) -> None:
-    log = EventLog(database, batch_size=10, flush_seconds=60)
+def test_half_a_batch_is_written_without_waiting_for_the_interval(db: Database) -> None:
+    log = EventLog(db, batch_size=10, flush_seconds=60)
     for n in range(5):
         log.record("search", query=f"q{n}")
-    assert eventually(lambda: len(stored(database)) == 5, timeout=5)
+    assert eventually(lambda: len(stored(db)) == 5, timeout=5)
     log.close()
 
 
@@ -177,22 +171,22 @@ def search(url: str, n: int) -> None:
 
 
 def test_a_clean_shutdown_writes_every_queued_search(tmp_path: Path, fake_model: str) -> None:
-    server, url, database = start_service(tmp_path, fake_model)
+    server, url, db = start_service(tmp_path, fake_model)
     try:
         for n in range(BATCH // 2 - 1):  # fewer than half a batch: only the shutdown writes them
             search(url, n)
-        assert stored(database) == []
+        assert stored(db) == []
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
-        assert [r.session_id for r in stored(database)] == [f"s-{n}" for n in range(BATCH // 2 - 1)]
+        assert [r.session_id for r in stored(db)] == [f"s-{n}" for n in range(BATCH // 2 - 1)]
     finally:
         if server.poll() is None:
             server.kill()
-        database.dispose()
+        db.dispose()
 
 
 def test_a_crashed_worker_loses_at_most_one_batch(tmp_path: Path, fake_model: str) -> None:
-    server, url, database = start_service(tmp_path, fake_model)
+    server, url, db = start_service(tmp_path, fake_model)
     try:
         asked = 3 * BATCH + 3
         for n in range(asked):
@@ -200,7 +194,7 @@ def test_a_crashed_worker_loses_at_most_one_batch(tmp_path: Path, fake_model: st
         workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         for pid in workers:
             os.kill(int(pid), signal.SIGKILL)
-        kept = [r.session_id for r in stored(database)]
+        kept = [r.session_id for r in stored(db)]
         assert len(kept) >= asked - BATCH
         assert kept == [f"s-{n}" for n in range(len(kept))]  # in order, with no gap
     finally:
@@ -209,38 +203,38 @@ def test_a_crashed_worker_loses_at_most_one_batch(tmp_path: Path, fake_model: st
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
-        database.dispose()
+        db.dispose()
 
 
-def test_rows_of_every_kind_share_a_batch(database: Database) -> None:
-    log = EventLog(database, batch_size=1000, flush_seconds=60)
+def test_rows_of_every_kind_share_a_batch(db: Database) -> None:
+    log = EventLog(db, batch_size=1000, flush_seconds=60)
     log.record("search", session_id="s-1", lang="en", query="refund",
                data={"abstained": False, "results": ["en/refund"]})
     log.record("article_opened", session_id="s-1", article_id="en/refund")
     log.record("widget_opened")
     log.close()
-    assert [(r.type, r.query, r.article_id) for r in stored(database)] == [
+    assert [(r.type, r.query, r.article_id) for r in stored(db)] == [
         ("search", "refund", None), ("article_opened", None, "en/refund"),
         ("widget_opened", None, None)]
 
 
-def test_a_row_the_database_refuses_does_not_hold_up_the_others(database: Database) -> None:
-    log = EventLog(database, batch_size=1000, flush_seconds=60)
+def test_a_row_the_database_refuses_does_not_hold_up_the_others(db: Database) -> None:
+    log = EventLog(db, batch_size=1000, flush_seconds=60)
     log.record("search", query="before")
     log.record("x" * 500)  # longer than the column allows (PostgreSQL refuses it)
     log.record("search", query="after")
     log.close()
-    kept = [r.query for r in stored(database) if r.type == "search"]
+    kept = [r.query for r in stored(db) if r.type == "search"]
     assert kept == ["before", "after"]
     assert log.pending() == 0
 
 
-def test_a_column_only_a_later_row_fills_is_kept(database: Database) -> None:
+def test_a_column_only_a_later_row_fills_is_kept(db: Database) -> None:
     # One INSERT takes its columns from the batch: a visitor id or email hash that only the
     # second row carries must not be dropped.
-    log = EventLog(database, batch_size=1000, flush_seconds=60)
+    log = EventLog(db, batch_size=1000, flush_seconds=60)
     log.record("widget_opened", session_id="s-1")
     log.record("deflected", session_id="s-1", visitor_id="v-1", email_hash="ab" * 32)
     log.close()
-    rows = stored(database)
+    rows = stored(db)
     assert [(r.visitor_id, r.email_hash) for r in rows] == [(None, None), ("v-1", "ab" * 32)]

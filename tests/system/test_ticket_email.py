@@ -95,14 +95,6 @@ def mail_server() -> Iterator[MailServer]:
     server.stop()
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
 def settings_for(port: int, user: str = "", password: str = "", scheme: str = "smtp",
                  **more: str) -> dict:
     credentials = f"{user}:{password}@" if user else ""

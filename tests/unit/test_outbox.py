@@ -59,14 +59,6 @@ def desk() -> Iterator[HelpDesk]:
     helpdesk.server.shutdown()
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
 def webhook(url: str, timeout: float = 2, secret: str = "") -> dict[str, Deliver]:
     """The webhook channel alone, as the service builds it."""
     return {"webhook": lambda ticket: post_ticket(url, ticket, timeout, secret)}
