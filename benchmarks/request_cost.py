@@ -68,9 +68,7 @@ def main() -> None:
         steps["engine"].append(cpu_ms(lambda: engine.search(question + " engine")))
         steps["request"].append(cpu_ms(lambda: client.get(path)))
         steps["cache_hit_request"].append(cpu_ms(lambda: client.get(path)))
-    log = app.extensions.get("kb_event_log")
-    if log is not None:
-        log.close()
+    services(app).event_log.close()
     p50 = {name: round(statistics.median(values), 3) for name, values in steps.items()}
     floor = p50["runtime_floor"]
     results = {"questions": len(questions), "cpu_p50_ms": p50,

@@ -262,7 +262,7 @@ def preview(ctx: Context, articles_dir: Path | None, host: str, port: int) -> No
 
     # Nothing a writer does in the preview (a test ticket, feedback) reaches the real database
     # or the help desk.
-    served["app"] = create_app({"ARTICLES_DIR": str(root), "WEBHOOK_URL": "",
+    served["app"] = create_app({"ARTICLES_DIR": str(root), "WEBHOOK_URL": "", "SMTP_URL": "",
                                 "OUTBOX_INTERVAL": 0.0,
                                 "DATABASE_URL": f"sqlite:///{scratch / 'preview.sqlite3'}"},
                                site_content=content)

@@ -358,7 +358,7 @@ def build_report(session: Session, embedder: Any, articles: ArticleSet,
                  settings: Mapping[str, Any], dates: DateRange = DateRange(),
                  period: str = "day", now: dt.datetime | None = None) -> Report:
     """Everything the dashboard and `kb report` show, for these dates."""
-    rows = funnel(session, dates, period, int(settings["DEFLECTION_WINDOW_DAYS"]), now)
+    rows = funnel(session, dates, period, settings["DEFLECTION_WINDOW_DAYS"], now)
     return Report(rows, funnel_totals(rows), content_gaps(session, embedder, dates),
                   article_performance(session, dates),
                   translation_health(session, articles, settings["SOURCE_LANGUAGE"], dates),

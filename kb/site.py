@@ -148,7 +148,7 @@ def _context(lang: str, content: SiteContent | None) -> dict[str, Any]:
         "site": {"name": config["SITE_NAME"], "logo": config["SITE_LOGO_URL"]},
         "languages": _languages(), "content": content, "url": _url,
         "preview": current_app.extensions["kb_site_preview"],
-        "max_query_chars": int(config["MAX_QUERY_CHARS"]),
+        "max_query_chars": config["MAX_QUERY_CHARS"],
         "contact_token": _form_token("contact"), "contact_question": None,
     }
 
@@ -169,17 +169,14 @@ def _render(template: str, lang: str, content: SiteContent | None, status: int =
 def _record(event_type: str, lang: str, article_id: str | None = None,
             query: str | None = None, **data: Any) -> None:
     """An event in the same funnel as the widget's, marked as coming from the site; bots and
-    the writer's preview are not counted, and a database outage never breaks a page."""
+    the writer's preview are not counted."""
     session_id = _session_id()
     if session_id is None or current_app.extensions["kb_site_preview"]:
         return
-    try:
-        with services().database.session() as session:
-            session.add(Event(type=event_type, session_id=session_id, lang=lang, query=query,
-                              article_id=article_id, data={"source": "site", **data}))
-    except DBAPIError as exc:
-        current_app.logger.warning("site %s not recorded (database unavailable): %s",
-                                   event_type, exc)
+    # Queued like the widget's events and written in the next batch (kb/event_log.py): a slow
+    # or unreachable database never holds up a page.
+    services().event_log.record(event_type, session_id=session_id, lang=lang, query=query,
+                                article_id=article_id, data={"source": "site", **data})
 
 
 def _alternates(href: Callable[[str], str], languages: Iterable[str] | None = None,
@@ -342,7 +339,7 @@ def search(lang: str) -> ResponseReturnValue:
     _known_language(lang)
     content = _content()
     query = request.args.get("q", "")
-    limit = int(current_app.config["MAX_QUERY_CHARS"])
+    limit = current_app.config["MAX_QUERY_CHARS"]
     context: dict[str, Any] = {"query": query, "alternates": _search_alternates(),
                                "canonical": url_for("site.search", lang=lang, _external=True)}
     if not query.strip():
@@ -400,7 +397,7 @@ def contact(lang: str) -> ResponseReturnValue:
     store_ticket(data)
     _record("ticket_sent", lang)
     return _render("message.html", lang, content, title_key="ticket-sent",
-                   hours=int(current_app.config["SUPPORT_REPLY_HOURS"]), back=_url(lang))
+                   hours=current_app.config["SUPPORT_REPLY_HOURS"], back=_url(lang))
 
 
 def _contact_alternates() -> list[dict[str, str]]:

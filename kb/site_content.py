@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from search import AnswerCache
 from search.article import Article
 from search.check import CheckRules, check_articles
 from search.collection import ArticleSet, load_articles
-from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.problem import Problem
 
@@ -28,7 +28,7 @@ class SiteContent:
     source_language: str
     version: str  # changes whenever what a page may show changes (for ETags)
     updated_at: dt.datetime  # for Last-Modified
-    engine: SearchEngine | None = None
+    engine: AnswerCache | None = None
     index: SearchIndex | None = None
     show_drafts: bool = False
     problems: Mapping[Path, list[Problem]] = field(default_factory=dict)
@@ -100,7 +100,7 @@ class WorkingFolder:
             parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
-    def content(self, engine: SearchEngine | None = None,
+    def content(self, engine: AnswerCache | None = None,
                 index: SearchIndex | None = None) -> SiteContent:
         """The folder's articles now, drafts included, with each file's `kb check` problems."""
         stamp = self.stamp()

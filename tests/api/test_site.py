@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from kb import create_app
 from kb.article_link import localize_links
 from kb.models import Event, Feedback, Ticket
 from kb.services import services
-from tests.support.app import app_config
+from tests.support.app import app_config, rows
 from tests.support.site import DRAFT_SLUG, SHORT_SLUG
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"}
@@ -37,11 +36,6 @@ def client(app: Flask) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = BROWSER["User-Agent"]
     return client
-
-
-def rows(app: Flask, model: type, *where: object) -> list:  # type: ignore[type-arg]
-    with services(app).database.session() as session:
-        return list(session.scalars(select(model).where(*where)))  # type: ignore[arg-type]
 
 
 def page(client: FlaskClient, path: str, status: int = 200, **kwargs: object) -> str:

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from kb import create_app
 from kb.models import Event, Feedback, Ticket
 from kb.services import services
-from tests.support.app import app_config
+from tests.support.app import app_config, rows
 from tests.support.articles import REPO
 from tests.support.site import AXE, missing_tool, write_site_articles
 
@@ -70,11 +69,6 @@ def open_page(browser, lang: str, javascript: bool = True):  # type: ignore[no-u
     page.on("response", lambda r: page.problems.append(f"{r.status} {r.url}")
             if r.status >= 400 and "/search?" not in r.url else None)
     return page
-
-
-def rows(app, model, *where):  # type: ignore[no-untyped-def]
-    with services(app).database.session() as session:
-        return list(session.scalars(select(model).where(*where)))
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

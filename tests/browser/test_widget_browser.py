@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kb.models import Event, Feedback, Ticket
 from kb.services import services
+from tests.support.app import rows
 from tests.support.articles import SAMPLE_ARTICLES
 from tests.support.browser import OUTPUT, ask, served_app
 from tests.support.waiting import eventually
@@ -41,12 +42,6 @@ def page(browser, server):  # type: ignore[no-untyped-def]
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
-
-
-def rows(app, model, *where):  # type: ignore[no-untyped-def]
-    services(app).event_log.flush()  # widget events are queued and written in batches
-    with services(app).database.session() as session:
-        return list(session.scalars(select(model).where(*where)))
 
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.support.articles import SAMPLE_ARTICLES
 
@@ -19,3 +20,15 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
     }
     config.update(overrides)
     return config
+
+
+def rows(app: Any, model: type, *where: object) -> list[Any]:
+    """The stored rows of `model` matching `where`, once the events still queued are written
+    (searches and widget and site events are written in batches)."""
+    from sqlalchemy import select
+
+    from kb.services import services
+
+    services(app).event_log.flush()
+    with services(app).database.session() as session:
+        return list(session.scalars(select(model).where(*where)))  # type: ignore[arg-type]

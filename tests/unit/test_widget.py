@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from kb.catalog import WIDGET_DIR, catalog_path, widget_messages
-from tests.support.articles import REPO
 
 BUDGET_BYTES = 15 * 1024
 
