@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from search.lexicon import Lexicon
+from search.loanwords import LoanwordMatcher
 from search.morphology import lemma_candidates, swedish_candidates
 from search.text import stopwords, words
 
@@ -46,9 +47,10 @@ class QueryTranslator:
     """Word-by-word sv/ru -> en translation with lemmatization, phrases, compounds, sense ranking."""
 
     def __init__(self, lexicon: Lexicon, english_prior: Callable[[str], float] | None = None,
-                 max_senses: int = MAX_SENSES):
+                 max_senses: int = MAX_SENSES, loanwords: LoanwordMatcher | None = None):
         self.lexicon = lexicon
         self.english_prior = english_prior or (lambda term: 1.0)
+        self.loanwords = loanwords
         self.max_senses = max_senses
         # Same lexicons, same translations: part of the key of answers shared between hosts.
         self.identity = repr((max_senses, sorted(
@@ -113,6 +115,8 @@ class QueryTranslator:
                 return []
         else:
             senses = list(self._translate_word(tokens[0], lang)) if tokens else []
+            if not senses and tokens and lang == "ru" and _LATIN.match(tokens[0]):
+                senses = [(tokens[0], 1.0)]  # GitHub in a Russian article: read as typed
         english: dict[str, float] = {}
         for sense, weight in senses:
             for word in words(sense):
@@ -141,6 +145,10 @@ class QueryTranslator:
         for lemma, probability in candidates:
             for sense, weight in self.lexicon.senses(lang, lemma).items():
                 found[sense] = found.get(sense, 0.0) + probability * weight
+        if not exact and self.loanwords is not None and (not found or lang == "sv"):
+            loan = self.loanwords.match(token, lang)  # гитхабе -> github, mergas -> merged
+            if loan:
+                found[loan] = max(found.values(), default=1.0)
         if not found and lang == "sv" and not exact:
             found = self._compound(token)
         return tuple(self._rank(found))
@@ -229,4 +237,7 @@ def translator_for(index: SearchIndex, dictionaries: Lexicon | None = None,
     if not lexicon.entries:
         return None
     prior = vocabulary_prior(keyword.document_frequency, keyword.size)
-    return QueryTranslator(lexicon, prior)
+    # Loans are English words: looked for in the English articles and in the Latin-script names
+    # of the Russian ones, not in Swedish text (whose Latin words are Swedish).
+    loanwords = LoanwordMatcher(d.keyword_text for d in index.documents if d.lang != "sv")
+    return QueryTranslator(lexicon, prior, loanwords=loanwords)
