@@ -26,12 +26,41 @@ _SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
     ("as", "a"), ("es", ""), ("s", ""), ("r", ""), ("t", ""), ("a", ""), ("e", ""), ("n", ""),
 )
 MIN_SWEDISH_STEM = 2
+# Strong and irregular verbs, whose past forms no ending rule reaches (tog bort -> ta bort,
+# sa upp -> säga upp): infinitive -> its past, supine and present forms. Grammar, not vocabulary.
+_SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
+    "ta": ("tog", "tagit", "tar"), "säga": ("sa", "sade", "sagt", "säger"),
+    "gå": ("gick", "gått", "går"), "lägga": ("la", "lade", "lagt", "lägger"),
+    "få": ("fick", "fått", "får"), "ge": ("gav", "gett", "givit", "ger"),
+    "komma": ("kom", "kommit"), "dra": ("drog", "dragit", "drar"), "slå": ("slog", "slagit"),
+    "stå": ("stod", "stått"), "se": ("såg", "sett", "ser"), "göra": ("gjorde", "gjort", "gör"),
+    "bli": ("blev", "blivit", "blir"), "skriva": ("skrev", "skrivit"), "hålla": ("höll", "hållit"),
+    "ligga": ("låg", "legat"), "ha": ("hade", "haft", "har"), "sätta": ("satte", "satt"),
+    "sitta": ("suttit",), "veta": ("visste", "vetat", "vet"), "välja": ("valde", "valt"),
+    "sälja": ("sålde", "sålt"), "finnas": ("fanns", "funnits", "finns"),
+    "försvinna": ("försvann", "försvunnit"), "bjuda": ("bjöd", "bjudit"), "bryta": ("bröt", "brutit"),
+    "bära": ("bar", "burit"), "flyga": ("flög", "flugit"), "frysa": ("frös", "frusit"),
+    "låta": ("lät", "låtit"), "falla": ("föll", "fallit"), "stiga": ("steg", "stigit"),
+    "driva": ("drev", "drivit"), "riva": ("rev", "rivit"), "slita": ("slet", "slitit"),
+    "skjuta": ("sköt", "skjutit"), "dricka": ("drack", "druckit"), "hinna": ("hann", "hunnit"),
+    "vinna": ("vann", "vunnit"), "springa": ("sprang", "sprungit"), "stjäla": ("stal", "stulit"),
+    "glömma": ("glömde", "glömt"), "gälla": ("gällde", "gällt"), "dyka": ("dök", "dykt"),
+    "vilja": ("ville", "velat", "vill"), "kunna": ("kunde", "kunnat", "kan"),
+    "vara": ("var", "varit", "är"),
+}
+_SWEDISH_IRREGULAR = {form: verb for verb, forms in _SWEDISH_STRONG_VERBS.items() for form in forms}
+# Prefixes that make new verbs of the same stem: avbröt -> avbryta, förstod -> förstå.
+_SWEDISH_VERB_PREFIXES = ("av", "be", "för", "in", "upp", "ut", "över", "under", "om", "fram", "till")
 
 
 def swedish_candidates(word: str) -> list[tuple[str, float]]:
     """The word itself, then forms with inflectional endings removed (less likely, shorter)."""
     out: list[tuple[str, float]] = [(word, 1.0)]
     seen = {word}
+    irregular = _irregular_infinitive(word)
+    if irregular and irregular not in seen:
+        seen.add(irregular)
+        out.append((irregular, 0.95))
     for ending, replacement in _SWEDISH_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_SWEDISH_STEM:
             candidate = word[: len(word) - len(ending)] + replacement
@@ -41,6 +70,16 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
     if not word.endswith("a") and word + "a" not in seen:
         out.append((word + "a", 0.8))  # imperative and stem forms of verbs: skriv -> skriva
     return out
+
+
+def _irregular_infinitive(word: str) -> str | None:
+    if word in _SWEDISH_IRREGULAR:
+        return _SWEDISH_IRREGULAR[word]
+    for prefix in _SWEDISH_VERB_PREFIXES:
+        rest = word[len(prefix):]
+        if word.startswith(prefix) and len(rest) >= 2 and rest in _SWEDISH_IRREGULAR:
+            return prefix + _SWEDISH_IRREGULAR[rest]
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.language import LanguageGuess, hinted_language, identify_language, load_detector
-from search.morphology import dictionary_known_share
+from search.morphology import dictionary_known_share, is_russian_word, lemma_candidates
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.ranking import TRANSLATION_TARGET
 from search.repair import REPAIRED_LANGUAGE, Repair, repair_query
+from search.text import words
 
 if TYPE_CHECKING:
     from search.index import SearchIndex
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 # The longest question searched; the web service's `KB_MAX_QUERY_CHARS` refuses longer ones
 # and is passed in as the limit.
 MAX_QUERY_CHARS = 500
+# Below this many words, the lexicons are the knowledge base's own (learned from its
+# translations): too few to tell an English or Swedish question from Russian in Latin letters.
+MIN_LATIN_VOCABULARY = 20_000
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,14 @@ class QueryReader:
         self.translator = translator
         self.max_chars = max_chars
         self._index = index  # its keyword indexes are built on first use
+        self._latin: frozenset[str] | None = None
 
     def warm_up(self) -> None:
         """Build the language detector and open the translator's dictionaries now."""
         load_detector(self.languages)
         if self.translator is not None:
             self.translator.warm_up()
+        self._latin_vocabulary()
 
     def trim(self, query: str) -> str:
         """The part of the text that is searched."""
@@ -89,7 +95,32 @@ class QueryReader:
         latin = tuple(lang for lang in keyword if lang != REPAIRED_LANGUAGE)
         # Russian words the articles never use (зайти) still make a layout reading Russian.
         return repair_query(query, lambda text, lang: keyword[lang].known_share(text), latin,
-                            dictionary=lambda text: dictionary_known_share(text, REPAIRED_LANGUAGE))
+                            dictionary=lambda text: dictionary_known_share(text, REPAIRED_LANGUAGE),
+                            known_word=is_russian_word,
+                            latin_words=self._latin_share if self._latin_vocabulary() else None)
+
+    def _latin_vocabulary(self) -> frozenset[str]:
+        """Words of the Latin-script languages the imported dictionaries know: the English they
+        translate into and the Swedish they translate from (empty without dictionaries)."""
+        if self._latin is None:
+            found: set[str] = set()
+            if self.translator is not None:
+                for lang, table in self.translator.lexicon.entries.items():
+                    for source, senses in table.items():
+                        if lang != REPAIRED_LANGUAGE:
+                            found.update(words(source))
+                        for sense in senses:
+                            found.update(words(sense))
+            self._latin = frozenset(found) if len(found) >= MIN_LATIN_VOCABULARY else frozenset()
+        return self._latin
+
+    def _latin_share(self, text: str) -> float:
+        """Share of the text's words that are English or Swedish words (inflected or not)."""
+        vocabulary = self._latin_vocabulary()
+        tokens = words(text)
+        known = sum(1 for token in tokens if token in vocabulary or any(
+            lemma in vocabulary for lemma, _ in lemma_candidates(token, "sv")))
+        return known / len(tokens) if tokens else 0.0
 
     def translate(self, query: str, lang: str, english_candidates: bool) -> TranslatedQuery | None:
         """The query in English, when English articles are among the candidates."""
@@ -99,3 +130,4 @@ class QueryReader:
                 or not english_candidates):
             return None
         return self.translator.translate(query, lang)
+

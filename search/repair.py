@@ -9,7 +9,7 @@ than the original is recognised in the Latin-script languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
@@ -28,12 +28,19 @@ _TRANSLIT = [
 ]
 _TRANSLIT_PATTERN = re.compile("|".join(re.escape(latin) for latin, _ in _TRANSLIT))
 _TRANSLIT_MAP = dict(_TRANSLIT)
+_CYRILLIC_WORD = re.compile(r"[а-яё]+")
+_SOFTENED = frozenset("бвгдзклмнпрстфцчшщ")
+_VOWELS = frozenset("аеёиоуыэюя")
 _LATIN_ONLY = re.compile(r"^[\sA-Za-z0-9\[\];',.`!?\-:()\"]+$")
 
 # The language a Latin-letter question may really be in.
 REPAIRED_LANGUAGE = "ru"
 # How much better the Russian reading must be recognised than the original text.
 MIN_KNOWN = 0.5
+# The dictionary vouches for a Latin-letter reading only when fewer of the typed words than this
+# are English or Swedish words: English spelt letter by letter reads as Russian loans (ордер,
+# импорт), Swedish as Russian words (вилл, борт).
+MAX_LATIN_FOR_TRANSLIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,30 +57,62 @@ def from_english_layout(text: str) -> str:
     return text.translate(_LAYOUT)
 
 
-def from_translit(text: str) -> str:
-    """Latin-letter Russian to Cyrillic, by the usual informal romanization."""
-    return _TRANSLIT_PATTERN.sub(lambda m: _TRANSLIT_MAP[m.group()], text.lower())
+def from_translit(text: str, known_word: Callable[[str], bool] | None = None) -> str:
+    """Latin-letter Russian to Cyrillic, by the usual informal romanization; with `known_word`
+    (is it a Russian word?), a word the dictionary does not know is respelled the way informal
+    romanization loses letters: the soft sign left out (dengi = деньги), й written as i
+    (taimer = таймер)."""
+    converted = _TRANSLIT_PATTERN.sub(lambda m: _TRANSLIT_MAP[m.group()], text.lower())
+    if known_word is None:
+        return converted
+    return _CYRILLIC_WORD.sub(lambda m: _as_known(m.group(), known_word), converted)
+
+
+def _as_known(word: str, known_word: Callable[[str], bool]) -> str:
+    if known_word(word):
+        return word
+    return next((v for v in _one_letter_lost(word) if known_word(v)), word)
+
+
+def _one_letter_lost(word: str) -> Iterator[str]:
+    """Spellings of `word` with one letter informal romanization loses put back."""
+    for i in range(len(word), 0, -1):  # the soft sign, most often word-final (vklyuchit')
+        if word[i - 1] in _SOFTENED and word[i:i + 1] != "ь":
+            yield word[:i] + "ь" + word[i:]
+    for i, letter in enumerate(word):
+        if letter == "и" and i > 0 and word[i - 1] in _VOWELS:
+            yield word[:i] + "й" + word[i + 1:]
+        elif letter == "ы":
+            yield word[:i] + "и" + word[i + 1:]
+        elif letter == "е" and i == 0:
+            yield "э" + word[1:]
 
 
 def repair_query(query: str, known: Callable[[str, str], float],
                  latin_languages: tuple[str, ...], target: str = REPAIRED_LANGUAGE,
-                 dictionary: Callable[[str], float] | None = None) -> Repair | None:
+                 dictionary: Callable[[str], float] | None = None,
+                 known_word: Callable[[str], bool] | None = None,
+                 latin_words: Callable[[str], float] | None = None) -> Repair | None:
     """Return the Russian reading of a Latin-letter query when the vocabulary clearly prefers it.
 
     `known(text, lang)` is the share of the text's words that the knowledge base has in `lang`;
-    `dictionary(text)`, the share the target language's dictionary knows. The dictionary only
-    vouches for a keyboard-layout reading: English read on the Russian layout is gibberish, but
-    English transliterated letter by letter is often Russian loanwords (ордер, постер, импорт).
+    `dictionary(text)`, the share the target language's dictionary knows, and `known_word` whether
+    it knows one word; `latin_words(text)`, the share of the text's words that are words of a
+    Latin-script language (English, Swedish). The dictionary vouches for a keyboard-layout reading
+    (English read on the Russian layout is gibberish), and for a Latin-letter reading only when the
+    typed words are mostly no such words: English transliterated letter by letter is often Russian
+    loanwords (ордер, постер, импорт), and Swedish often Russian words (вилл, борт, мина).
     """
     if not _LATIN_ONLY.match(query) or not re.search(r"[A-Za-z]{2}", query):
         return None
     original = max((known(query, lang) for lang in latin_languages), default=0.0)
     best: Repair | None = None
     best_known = 0.0
+    vouch_for_translit = latin_words is not None and latin_words(query) < MAX_LATIN_FOR_TRANSLIT
     for kind, converted in (("keyboard-layout", from_english_layout(query)),
-                            ("transliteration", from_translit(query))):
+                            ("transliteration", from_translit(query, known_word))):
         share = known(converted, target)
-        if dictionary is not None and kind == "keyboard-layout":
+        if dictionary is not None and (kind == "keyboard-layout" or vouch_for_translit):
             share = max(share, dictionary(converted))
         if share > best_known:
             best, best_known = Repair(converted.strip(), target, kind), share

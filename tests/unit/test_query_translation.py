@@ -15,6 +15,7 @@ SWEDISH = [
     ("skriva ut", "print"), ("skriva", "write"), ("ut", "out"),
     ("lösenord", "password"), ("kort", "card"), ("present", "gift"),
     ("beställning", "order"), ("klar", "ready"), ("kvitto", "receipt"),
+    ("ta bort", "delete"), ("säga upp", "cancel"), ("avbryta", "cancel"),
 ]
 RUSSIAN = [
     ("заказ", "order"), ("пароль", "password"), ("отправить", "send"), ("послать", "send"),
@@ -92,6 +93,16 @@ def test_phrase_is_one_entry_not_word_by_word(translator: QueryTranslator) -> No
     # The phrase's first word is lemmatized: "skriver ut" is the same entry.
     assert senses(translator.translate("skriver ut", "sv")) == {"skriver ut": ["print"]}
     assert senses(translator.translate("не пришел до сих пор", "ru"))["до сих пор"] == ["still"]
+
+
+@pytest.mark.parametrize(("question", "english"), [
+    ("kollegan tog bort kortet", "delete"),  # tog: the past of ta, which no ending rule reaches
+    ("jag sa upp abonnemanget", "cancel"),
+    ("jag avbröt beställningen", "cancel"),  # a prefixed strong verb
+])
+def test_swedish_strong_verbs_find_their_infinitive(translator: QueryTranslator, question: str,
+                                                    english: str) -> None:
+    assert english in translator.translate(question, "sv").terms
 
 
 def test_swedish_compound_is_split_when_only_the_parts_are_known(

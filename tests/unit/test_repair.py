@@ -58,3 +58,62 @@ def test_english_spelt_in_cyrillic_letters_is_not_taken_for_russian() -> None:
     # reading may lean on the dictionary.
     for text in ("had to pay import VAT on my order", "my poster came out blurry", "hi"):
         assert repair_query(text, nothing, ("en",), dictionary=russian) is None
+
+
+def test_informal_romanization_gets_back_the_letters_it_drops() -> None:
+    from search.morphology import is_russian_word
+
+    assert from_translit("dengi spisali", is_russian_word) == "деньги списали"  # the soft sign
+    assert from_translit("taimer", is_russian_word) == "таймер"  # й written as i
+    assert from_translit("dengi") == "денги"  # without a dictionary: letter by letter
+
+
+def test_the_dictionary_vouches_for_latin_letters_only_when_the_words_are_not_english_or_swedish(
+        ) -> None:
+    from search.morphology import dictionary_known_share, is_russian_word
+
+    nothing = lambda text, lang: 0.0  # noqa: E731 - no article uses any of these words
+    russian = lambda text: dictionary_known_share(text, "ru")  # noqa: E731
+    latin = {"had", "to", "pay", "import", "vat", "on", "my", "order", "a", "net",  # English
+             "vill", "ha", "med", "hela", "bilden", "inte"}  # Swedish
+
+    def read(text: str, latin_words=lambda text: sum(
+            w in latin for w in text.replace(",", "").lower().split()) / len(text.split())):
+        return repair_query(text, nothing, ("en",), dictionary=russian,
+                            known_word=is_russian_word, latin_words=latin_words)
+
+    repaired = read("dengi spisali a bileta v prilozhenii net")
+    assert repaired is not None and repaired.kind == "transliteration"
+    assert repaired.text == "деньги списали а билета в приложении нет"
+    assert read("had to pay import VAT on my order") is None
+    assert read("vill ha med hela bilden, inte beskuren") is None  # вилл ха мед хела ...
+    # Without a vocabulary to tell them apart, only the articles' words count.
+    assert read("dengi spisali a bileta v prilozhenii net", latin_words=None) is None
+
+
+def _reader_with_dictionaries(english_words: int):
+    from search.document import document_from_record
+    from search.index import SearchIndex
+    from search.lexicon import Lexicon
+    from search.query import QueryReader
+    from search.query_translation import QueryTranslator
+    from tests.support.fakes import FakeEmbedder
+
+    index = SearchIndex.build([document_from_record(
+        {"id": f"{lang}/a", "lang": lang, "group": "a", "title": title, "body": body})
+        for lang, title, body in [("en", "Tickets", "Buy a ticket in the app."),
+                                  ("ru", "Билеты", "Купите билет в приложении.")]],
+        FakeEmbedder())
+    lexicon = Lexicon()
+    lexicon.add("ru", [(f"слово{i}", f"word{i}", 1.0) for i in range(english_words)]
+                + [("деньги", "money", 1.0)])
+    return QueryReader(("en", "ru"), index, QueryTranslator(lexicon))
+
+
+def test_latin_letter_russian_is_read_as_russian_once_dictionaries_are_imported() -> None:
+    imported = _reader_with_dictionaries(english_words=25_000).repair(
+        "dengi spisali a bileta v prilozhenii net")
+    assert imported is not None and imported.text.startswith("деньги списали")
+    # A lexicon learned from a small help center alone cannot tell English from Russian.
+    assert _reader_with_dictionaries(english_words=50).repair(
+        "dengi spisali a bileta v prilozhenii net") is None
