@@ -175,12 +175,16 @@ def write_report(results: dict[str, Any], out: Path) -> None:
               f"{lat['txtai_p99_over_ours']}x.", "",
               "## Quality (Recall@3; abstain tasks: share of off-topic questions answered "
               "with nothing)", "",
-              "| help center | task | questions | this engine | txtai |", "|---|---|---:|---:|---:|"]
+              "| help center | task | questions | this engine | txtai | false abstention: this "
+              "engine / txtai |", "|---|---|---:|---:|---:|---:|"]
     for name, quality in results["quality"].items():
         for task, ours in quality["ours"].items():
             peer = quality["txtai"][task]
             key = "abstain_rate" if "abstain_rate" in ours else "recall@3"
-            lines.append(f"| {name} | {task} | {int(ours['n'])} | {ours[key]} | {peer[key]} |")
+            missed = (f"{ours['false_abstain_rate']} / {peer['false_abstain_rate']}"
+                      if "false_abstain_rate" in ours else "")
+            lines.append(f"| {name} | {task} | {int(ours['n'])} | {ours[key]} | {peer[key]} | "
+                         f"{missed} |")
     lines += ["", "Mean over the answerable tasks of all help centers (Recall@3): this engine "
               f"{results['mean_recall@3']['ours']}, txtai {results['mean_recall@3']['txtai']}; "
               "over the abstain tasks (abstention): this engine "
