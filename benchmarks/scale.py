@@ -217,9 +217,9 @@ def measure_search(work: Path, sizes: list[int], asked: list[tuple[str, str]],
             "p99_over_encode": round(p99 / encode_p50, 3),
             "p50_minus_encode_ms": round(p50 - encode_p50, 2)}
     recall = {}
+    vectors = embedder.encode_queries([text for text, _ in asked])
     for size in sizes:
         exact, approximate = engines[(size, EXACT)].index, engines[(size, APPROXIMATE)].index
-        vectors = embedder.encode_queries([text for text, _ in asked])
         found = {kind: [index.chunk_vectors.search(vector, 10)[1].tolist() for vector in vectors]
                  for kind, index in ((EXACT, exact), (APPROXIMATE, approximate))}
         same_top5 = sum(a == b for a, b in zip(answers[(size, EXACT)], answers[(size, APPROXIMATE)]))
