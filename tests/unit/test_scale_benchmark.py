@@ -1,10 +1,14 @@
-"""The scale benchmark's recall of approximate nearest neighbours against exact ones."""
+"""The scale benchmark: recall of approximate nearest neighbours against exact ones, and which
+vector index each of a size's two builds gets."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from benchmarks.scale import recall_at_k
+from benchmarks.scale import APPROXIMATE, DEFAULT_HNSW_THRESHOLD, EXACT, recall_at_k, settings_for
 
 
 def test_recall_is_one_when_the_same_neighbours_come_back_in_any_order() -> None:
@@ -28,3 +32,29 @@ def test_a_query_with_fewer_stored_vectors_than_k_is_judged_on_what_exists() -> 
 def test_lists_for_different_numbers_of_queries_are_refused() -> None:
     with pytest.raises(ValueError):
         recall_at_k([[1]], [[1], [2]])
+
+
+@pytest.fixture
+def no_kb_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("KB_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("no_kb_environment")
+def test_below_the_threshold_the_default_is_exact_and_hnsw_is_built_beside_it(
+        tmp_path: Path) -> None:
+    exact, hnsw = settings_for(tmp_path, 1000, EXACT), settings_for(tmp_path, 1000, APPROXIMATE)
+    assert exact["HNSW_THRESHOLD"] == DEFAULT_HNSW_THRESHOLD
+    assert hnsw["HNSW_THRESHOLD"] == 1000  # the chunks reach it, the fewer articles do not
+    assert exact["INDEX_DIR"] != hnsw["INDEX_DIR"]
+    assert exact["CACHE_DIR"] == hnsw["CACHE_DIR"]  # the same vectors in both
+
+
+@pytest.mark.usefixtures("no_kb_environment")
+def test_from_the_threshold_on_the_default_is_hnsw_and_exact_is_built_beside_it(
+        tmp_path: Path) -> None:
+    size = DEFAULT_HNSW_THRESHOLD
+    assert settings_for(tmp_path, size, APPROXIMATE)["HNSW_THRESHOLD"] == DEFAULT_HNSW_THRESHOLD
+    assert settings_for(tmp_path, size, EXACT)["HNSW_THRESHOLD"] > 1000 * size
+    assert settings_for(tmp_path, size, APPROXIMATE)["INDEX_DIR"].endswith("index")
