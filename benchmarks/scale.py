@@ -70,11 +70,16 @@ def folder_mb(folder: Path, skip: str = "") -> float:
                if f.is_file() and not (skip and skip in f.relative_to(folder).parts)) / 2 ** 20
 
 
+def default_kind_of(size: int) -> str:
+    """The vector index `kb index` gives the chunks of a knowledge base of `size` chunks."""
+    return APPROXIMATE if size >= DEFAULT_HNSW_THRESHOLD else EXACT
+
+
 def settings_for(work: Path, size: int, kind: str) -> dict[str, Any]:
     """Settings of one size's instance; both kinds share the knowledge base and the cache."""
     from kb.settings import load_settings
 
-    default_kind = APPROXIMATE if size >= DEFAULT_HNSW_THRESHOLD else EXACT
+    default_kind = default_kind_of(size)
     if kind == default_kind:
         threshold = DEFAULT_HNSW_THRESHOLD
     else:
@@ -158,10 +163,6 @@ def worker_memory(work: Path, size: int, asked: list[tuple[str, str]],
             "worker_private_mb": round(statistics.mean(w["private_mb"]
                                                        for w in memory["workers"]), 1),
             **memory}
-
-
-def default_kind_of(size: int) -> str:
-    return APPROXIMATE if size >= DEFAULT_HNSW_THRESHOLD else EXACT
 
 
 def timed_ms(call: Any) -> float:
