@@ -17,6 +17,11 @@ from search.snippet import highlight, query_stems
 SNIPPET_WORD_BONUS = 0.05
 
 
+def shown_score(score: float) -> float:
+    """A result's score as answers show it, and as the decision reads it."""
+    return round(score, 4)
+
+
 @dataclass(frozen=True)
 class Result:
     """One suggested article: what the customer sees and why it ranked."""
@@ -100,5 +105,5 @@ class AnswerBuilder:
         return Result(
             id=doc.id, slug=doc.slug, lang=doc.lang, title=doc.title, summary=doc.summary,
             snippet=highlight(text, query, doc.lang, wanted=stems),
-            anchor=chunk.anchor if chunk else "", score=round(score, 4),
+            anchor=chunk.anchor if chunk else "", score=shown_score(score),
             fallback=doc.lang != query_lang, signals=signals.of(position))

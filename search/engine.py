@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from search.answer import AnswerBuilder, Result, SearchResponse
+from search.answer import AnswerBuilder, Result, SearchResponse, shown_score
 from search.dense_index import DenseIndex
 from search.document import Document
 from search.embedder import Embedder
@@ -193,7 +193,7 @@ class SearchEngine:
         # Meaning was compared in English when the question was embedded translated.
         key = rule_key(query_lang, bool(plan.in_english[order[0]]))
         rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
-        decision = decide([round(float(fused[i]), 4) for i in order.tolist()],
+        decision = decide([shown_score(float(fused[i])) for i in order.tolist()],
                           signals.of(int(top_positions[0])), rule, self.config.relative_margin,
                           key)
         # The decision reads scores and signals only: snippets are made for the results shown.
