@@ -36,6 +36,10 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+# How often a process drops the counters of ended windows from the file.
+EXPIRE_EVERY_SECONDS = 1.0
+
+
 class SQLiteStorage(Storage):
     """Fixed-window counters in one SQLite file; safe across processes and threads."""
 
@@ -48,6 +52,7 @@ class SQLiteStorage(Storage):
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._next_expiry = 0.0
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     @property
@@ -89,12 +94,23 @@ class SQLiteStorage(Storage):
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Add `amount` to the key's count, starting a new window of `expiry` seconds if none."""
         now = time.time()
-        return int(self._write([
-            ("DELETE FROM counters WHERE expires_at <= ?", (now,)),
-            ("INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?) "
-             "ON CONFLICT (key) DO UPDATE SET count = count + excluded.count RETURNING count",
-             (key, amount, now + expiry)),
-        ]))
+        if now >= self._next_expiry:
+            # Other clients' ended windows are only kept from growing the file: they are never
+            # read (every read asks for a window that has not ended), so once a second will do.
+            self._next_expiry = now + EXPIRE_EVERY_SECONDS
+            self._write([("DELETE FROM counters WHERE expires_at <= ?", (now,))])
+        # One statement, so one short transaction of its own: a request's count is the only
+        # write on its way (an ended window of this key starts again here).
+        with self._lock:
+            row = self._connect().execute(
+                "INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "count = CASE WHEN expires_at <= ? THEN excluded.count "
+                "ELSE count + excluded.count END, "
+                "expires_at = CASE WHEN expires_at <= ? THEN excluded.expires_at "
+                "ELSE expires_at END RETURNING count",
+                (key, amount, now + expiry, now, now)).fetchone()
+        return int(row[0])
 
     def get(self, key: str) -> int:
         """The key's count in its current window (0 when none)."""

@@ -11,11 +11,15 @@ import numpy as np
 from search.answer_store import AnswerStore
 from search.document import Document
 from search.ranking import Signals
-from search.snippet import highlight
-from search.text import stem_tokens
+from search.snippet import highlight, query_stems
 
 # How much each query word a chunk shares counts, next to its dense score, in choosing the snippet.
 SNIPPET_WORD_BONUS = 0.05
+
+
+def shown_score(score: float) -> float:
+    """A result's score as answers show it, and as the decision reads it."""
+    return round(score, 4)
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,22 @@ class AnswerBuilder:
         self._store = AnswerStore(documents)
 
     def result(self, position: int, score: float, query_lang: str, query: str,
-               signals: Signals) -> Result:
-        """The article at `position`, with the snippet of its chunk that best answers `query`."""
+               signals: Signals, stems: frozenset[str] | None = None) -> Result:
+        """The article at `position`, with the snippet of its chunk that best answers `query`;
+        `stems` is `query_stems(query, <the article's language>)` when the caller has it."""
         assert signals.chunk_scores is not None
         doc = self._store.document(position)
+        if stems is None:
+            stems = query_stems(query, doc.lang)
         chunks = self._store.chunks_of(position)
         # The snippet comes from the chunk closest in meaning, nudged by the words it shares.
-        overlaps = self._store.stem_overlaps(stem_tokens(query, doc.lang), chunks)
+        overlaps = self._store.stem_overlaps(stems, chunks)
         values = [float(signals.chunk_scores[c]) + SNIPPET_WORD_BONUS * int(o)
                   for c, o in zip(chunks, overlaps)]
         chunk = self._store.chunk(chunks[int(np.argmax(values))]) if values else None
         text = chunk.source if chunk else doc.text
         return Result(
             id=doc.id, slug=doc.slug, lang=doc.lang, title=doc.title, summary=doc.summary,
-            snippet=highlight(text, query, doc.lang), anchor=chunk.anchor if chunk else "",
-            score=round(score, 4), fallback=doc.lang != query_lang, signals=signals.of(position))
+            snippet=highlight(text, query, doc.lang, wanted=stems),
+            anchor=chunk.anchor if chunk else "", score=shown_score(score),
+            fallback=doc.lang != query_lang, signals=signals.of(position))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from search.answer import AnswerBuilder, Result, SearchResponse
+from search.answer import AnswerBuilder, Result, SearchResponse, shown_score
 from search.dense_index import DenseIndex
 from search.document import Document
 from search.embedder import Embedder
@@ -22,6 +22,7 @@ from search.language import fallback_order
 from search.query import MAX_QUERY_CHARS, QueryReader, Question
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.decision import Decision, decide, rule_for, rule_key
+from search.snippet import query_stems
 from search.ranking import (FEEDBACK_TOP, TRANSLATION_TARGET, EmbeddingPlan, RankingConfig,
                             Signals, add_feedback, as_typed, feedback_applies, feedback_query,
                             plan_embedding, prefer_native)
@@ -185,23 +186,31 @@ class SearchEngine:
         native = doc_langs != TRANSLATION_TARGET
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
         fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins)
-        order = np.argsort(-fused, kind="stable")
-        top_positions = positions[order[:limit]]
+        order = np.argsort(-fused, kind="stable")[:limit]
+        if order.size == 0:
+            return [], Decision(0, "no article to compare")
+        top_positions = positions[order]
+        # Meaning was compared in English when the question was embedded translated.
+        key = rule_key(query_lang, bool(plan.in_english[order[0]]))
+        rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
+        decision = decide([shown_score(float(fused[i])) for i in order.tolist()],
+                          signals.of(int(top_positions[0])), rule, self.config.relative_margin,
+                          key)
+        # The decision reads scores and signals only: snippets are made for the results shown.
+        shown = order[:decision.count].tolist()
         # English articles found through the translation show the translated words highlighted.
         english_words = f"{query} {translation.text}" if translation is not None else query
-        results = [self._answers.result(
-            int(p), float(fused[order[i]]), query_lang,
-            english_words if self._doc_langs[p] == TRANSLATION_TARGET else query, signals)
-            for i, p in enumerate(top_positions)]
-        if not results:
-            return results, Decision(0, "no article to compare")
-        # Meaning was compared in English when the question was embedded translated.
-        top = int(np.flatnonzero(positions == top_positions[0])[0])
-        key = rule_key(query_lang, bool(plan.in_english[top]))
-        rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
-        decision = decide([r.score for r in results], results[0].signals, rule,
-                          self.config.relative_margin, key)
-        return results[:decision.count], decision
+        stems: dict[str, frozenset[str]] = {}
+        results = []
+        for i in shown:
+            position = int(positions[i])
+            lang = str(self._doc_langs[position])
+            words = english_words if lang == TRANSLATION_TARGET else query
+            if lang not in stems:
+                stems[lang] = query_stems(words, lang)
+            results.append(self._answers.result(position, float(fused[i]), query_lang, words,
+                                                signals, stems[lang]))
+        return results, decision
 
     def _add_dense_signals(self, signals: Signals, vectors: np.ndarray, positions: np.ndarray,
                            stand_ins: np.ndarray, source: np.ndarray, plan: EmbeddingPlan) -> None:

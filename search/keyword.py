@@ -101,8 +101,12 @@ class KeywordIndex:
         # added column by column, in the order scipy's product adds them: the same sums.
         matrix = self._char_matrix
         starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
-        entries = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
-        contributions = matrix.data[entries] * np.repeat(weights, ends - starts)
+        lengths = ends - starts
+        # The entries of every column, one column after the other, as one range per column
+        # would list them (a range per column cost more than the rest of this function).
+        first = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        entries = np.arange(int(lengths.sum())) + first
+        contributions = matrix.data[entries] * np.repeat(weights, lengths)
         scores = np.bincount(matrix.indices[entries], weights=contributions, minlength=self.size)
         return scores.astype(np.float32)
 

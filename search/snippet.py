@@ -17,9 +17,17 @@ def _stem(word: str, lang: str) -> str:
     return stems[0] if stems else ""
 
 
-def highlight(text: str, query: str, lang: str, max_chars: int = 220) -> str:
-    """HTML-escaped excerpt around the first matching word, matching words wrapped in <mark>."""
-    wanted = set(stem_tokens(query, lang, drop_stopwords=True))
+def query_stems(query: str, lang: str) -> frozenset[str]:
+    """The stems of the query's words that a snippet marks (stopwords only when nothing else)."""
+    return frozenset(stem_tokens(query, lang, drop_stopwords=True))
+
+
+def highlight(text: str, query: str, lang: str, max_chars: int = 220,
+              wanted: frozenset[str] | None = None) -> str:
+    """HTML-escaped excerpt around the first matching word, matching words wrapped in <mark>;
+    `wanted` is `query_stems(query, lang)` when the caller has it already."""
+    if wanted is None:
+        wanted = query_stems(query, lang)
     words = list(_WORD.finditer(text))
     hits = [m for m in words if _stem(m.group(), lang) in wanted]
     start = 0

@@ -44,6 +44,23 @@ def test_a_window_that_ended_starts_again(tmp_path: Path) -> None:
     assert storage.get("k") == 0
 
 
+
+def test_a_count_is_one_statement_and_ended_windows_go_once_a_second(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = storage_from_string(sqlite_url(tmp_path / "limits.sqlite3"))
+    storage.incr("ended", expiry=0.05)
+    time.sleep(0.1)
+    statements: list[str] = []
+    storage._connect().set_trace_callback(statements.append)
+    assert [storage.incr("k", expiry=60) for _ in range(3)] == [1, 2, 3]
+    assert not any("DELETE" in sql for sql in statements)  # the first second's clean-up is done
+    assert [sql.split()[0] for sql in statements] == ["INSERT"] * 3  # no BEGIN, no COMMIT
+    monkeypatch.setattr(time, "time", lambda: storage._next_expiry + 0.5)
+    storage.incr("k", expiry=60)
+    assert any(sql.startswith("DELETE") for sql in statements)
+    rows = storage._connect().execute("SELECT key FROM counters").fetchall()
+    assert rows == [("k",)]  # the ended window of another client is gone
+
 @pytest.mark.slow
 def test_the_documented_search_limit_holds_under_gunicorn_with_two_workers(
         tmp_path: Path, fake_model: str) -> None:

@@ -286,3 +286,21 @@ def test_language_blocks_only_for_articles_that_sit_together() -> None:
     blocks = language_blocks(np.array(["en", "en", "sv", "sv"]), owner)
     assert blocks == ({"en": (0, 2), "sv": (2, 4)}, {"en": (0, 3), "sv": (3, 7)})
     assert language_blocks(np.array(["en", "sv", "en", "sv"]), owner) is None
+
+
+def test_snippets_are_made_for_the_results_shown_only(engine: SearchEngine,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from search.answer import AnswerBuilder
+
+    made: list[int] = []
+    original = AnswerBuilder.result
+    monkeypatch.setattr(AnswerBuilder, "result",
+                        lambda self, position, *args: made.append(position)
+                        or original(self, position, *args))
+    engine.config = RankingConfig(abstain={"default": AbstainRule(0.3, 0.4)}, relative_margin=0.99)
+    shown = engine.search("refund within 14 days", limit=5)
+    assert 1 <= len(shown.results) < 5  # the margin cut the suggestions the limit allowed
+    assert len(made) == len(shown.results)
+    made.clear()
+    assert engine.search("what is the weather like in Paris tomorrow").abstained
+    assert made == []  # nothing shown, no snippet made
