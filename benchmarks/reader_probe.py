@@ -10,15 +10,19 @@ Steps, each cached in the work folder so a later one can be rerun alone:
     python benchmarks/reader_probe.py record --set ../shared/eval/deflection \\
         --set ../shared/eval/deflection-2 --set eval/deflection-3
     python benchmarks/reader_probe.py pairs --retrieval ../shared/eval
-    python benchmarks/reader_probe.py train            # the base reader: no customer messages
-    python benchmarks/reader_probe.py train --loo      # + the other help centers' messages
-    python benchmarks/reader_probe.py score
+    python benchmarks/reader_probe.py train --learning-rate 2e-4       # no customer message
+    python benchmarks/reader_probe.py train --loo --learning-rate 1e-4 # + the other help
+    python benchmarks/reader_probe.py score --variants base            #   centers' messages
+    python benchmarks/reader_probe.py score --variants loo
 
 `record` searches every message once with the decision off (as `kb tune` does) and keeps the
 best article, its signals and the question's English reading; it needs the open dictionaries
 imported (`kb dict import ../shared/dict`). The reader always reads English: the bundled model's
 vocabulary is English-only, so a Swedish or Russian question is read in the engine's word-by-word
 translation and an article in its English version (the same `group`).
+
+Training needs what sentence-transformers' trainer needs beyond the service's own packages:
+`pip install datasets accelerate`.
 """
 
 from __future__ import annotations
@@ -64,17 +68,20 @@ def record(sets: Sequence[Path], work: Path) -> None:
                         read_jsonl)
 
     settings = load_settings()
+    if not any(Path(settings["LEXICON_DIR"]).glob("*.tsv")):
+        raise SystemExit(f"no dictionaries in {settings['LEXICON_DIR']}: the reader reads "
+                         "Swedish and Russian through their translation; run "
+                         "`kb dict import ../shared/dict` first")
     embedder = embedder_for(settings)
     setup = TranslationSetup(dictionaries=imported_lexicon(settings))
-    if setup.dictionaries is None or not len(getattr(setup.dictionaries, "entries", [1])):
-        print("note: check that the open dictionaries are imported (kb dict import)")
     config = decision_off(ranking_config(settings, embedder.name))
     rows = []
     for folder in sets:
         corpus = read_jsonl(folder / "corpus.jsonl")
         english = {r["group"]: r for r in corpus if r["lang"] == "en"}
         by_id = {r["id"]: r for r in corpus}
-        for name, documents, queries in collections_of(corpus, read_jsonl(folder / "queries.jsonl")):
+        questions = read_jsonl(folder / "queries.jsonl")
+        for name, documents, queries in collections_of(corpus, questions):
             engine = collection_engine(documents, embedder, settings["LANGUAGES"], config, setup)
             for query in queries:
                 response = engine.search(query["text"], limit=3)
@@ -98,6 +105,15 @@ def record(sets: Sequence[Path], work: Path) -> None:
             print(f"{folder.name}: {name}, {len(queries)} messages")
     work.mkdir(parents=True, exist_ok=True)
     (work / "recorded.json").write_text(json.dumps(rows, ensure_ascii=False, indent=0))
+
+
+def cached(work: Path, name: str) -> Any:
+    """A file an earlier step wrote, or a message that says which step to run first."""
+    path = work / name
+    if not path.is_file():
+        step = {"recorded.json": "record", "pairs.json": "pairs"}.get(name, "train")
+        raise SystemExit(f"{path} is missing: run the `{step}` step first")
+    return json.loads(path.read_text())
 
 
 def article_text(record: Mapping[str, Any]) -> str:
@@ -277,10 +293,8 @@ def train(pairs: Sequence[tuple[str, str, int, str]], output: Path, start: str |
 
     from search.embedder import offline_model_path
 
-    model = CrossEncoder(start or str(offline_model_path() / "0_Transformer"
-                                      if (offline_model_path() / "0_Transformer").is_dir()
-                                      else str(offline_model_path())),
-                         num_labels=1, max_length=MAX_LENGTH, device="cpu")
+    model = CrossEncoder(start or str(offline_model_path()), num_labels=1, max_length=MAX_LENGTH,
+                         device="cpu")
     # Only the top layers and the new head learn: the lower ones keep what the bundled model
     # knows about English, and backpropagating through fewer layers makes a step cheaper.
     for name, parameter in model.model.named_parameters():
@@ -380,6 +394,8 @@ def reader_scores(model_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[fl
     from sentence_transformers.cross_encoder import CrossEncoder
     import torch
 
+    if not model_dir.is_dir():
+        raise SystemExit(f"{model_dir} is missing: run the `train` step first")
     model = CrossEncoder(str(model_dir), max_length=MAX_LENGTH, device="cpu")
     todo = [(i, (r["english"], r["top_english"][0][:ARTICLE_CHARS]))
             for i, r in enumerate(rows) if r["top"]]
@@ -394,26 +410,36 @@ def reader_scores(model_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[fl
 def cost_per_pair(model_dir: Path, rows: Sequence[Mapping[str, Any]], repeat: int = 40
                   ) -> dict[str, float]:
     """Milliseconds to read one message with its best article, and with its top 3, on one
-    thread in PyTorch (median of `repeat`)."""
+    thread in PyTorch (median of `repeat`), next to the bundled model embedding the message
+    (the engine's own model step) in the same run."""
     from sentence_transformers.cross_encoder import CrossEncoder
     import torch
 
+    from search.embedder import SentenceTransformerEmbedder
+
     torch.set_num_threads(1)
     model = CrossEncoder(str(model_dir), max_length=MAX_LENGTH, device="cpu")
+    embedder = SentenceTransformerEmbedder()
     sample = [r for r in rows if len(r["top"]) == 3][:repeat]
-    timings: dict[str, list[float]] = {"top1": [], "top3": []}
+    timings: dict[str, list[float]] = {"top1": [], "top3": [], "embed_question": []}
     for row in sample:
         for name, count in (("top1", 1), ("top3", 3)):
             pairs = [(row["english"], text[:ARTICLE_CHARS]) for text in row["top_english"][:count]]
             started = time.perf_counter()
             model.predict(pairs, show_progress_bar=False)
             timings[name].append((time.perf_counter() - started) * 1000)
-    return {name: float(np.median(values)) for name, values in timings.items()}
+        started = time.perf_counter()
+        embedder.encode_queries([row["english"]])
+        timings["embed_question"].append((time.perf_counter() - started) * 1000)
+    out = {name: float(np.median(values)) for name, values in timings.items()}
+    out["top1_per_embed"] = out["top1"] / out["embed_question"]
+    out["top3_per_embed"] = out["top3"] / out["embed_question"]
+    return out
 
 
 def score(work: Path, variants: Sequence[str]) -> dict[str, Any]:
     """AUCs per help center and language, and the combined rules left out, for each reader."""
-    rows = json.loads((work / "recorded.json").read_text())
+    rows = cached(work, "recorded.json")
     sets = sorted({r["set"] for r in rows})
     for row in rows:
         row["evidence"] = {n: float(row["signals"].get(n, row.get(n, 0.0)) if n != "score"
@@ -421,7 +447,8 @@ def score(work: Path, variants: Sequence[str]) -> dict[str, Any]:
     report: dict[str, Any] = {"auc": {}, "rules": {}}
     for variant in variants:
         for left_out in sets:
-            model_dir = work / (f"reader-loo-{left_out}" if variant == "loo" else "reader-base")
+            model_dir = work / (f"reader-loo-{left_out}" if variant == "loo"
+                                else f"reader-{variant}")
             mine = [r for r in rows if r["set"] == left_out]
             for row, value in zip(mine, reader_scores(model_dir, mine)):
                 row["evidence"][f"reader_{variant}"] = value
@@ -447,7 +474,9 @@ def score(work: Path, variants: Sequence[str]) -> dict[str, Any]:
     for label, names in combos.items():
         report["rules"][label] = {left_out: rule_left_out(rows, names, left_out)
                                   for left_out in sets}
-    report["cost_ms_one_thread"] = cost_per_pair(work / "reader-base", rows)
+    first = variants[0]
+    report["cost_ms_one_thread"] = cost_per_pair(
+        work / (f"reader-loo-{sets[0]}" if first == "loo" else f"reader-{first}"), rows)
     (work / "report.json").write_text(json.dumps(report, indent=1))
     return report
 
@@ -479,6 +508,9 @@ def main() -> None:
                         help="train: one reader per left-out help center, continued from the "
                              "base reader on the other help centers' messages")
     parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--name", default="base", help="train: the reader's folder, reader-NAME "
+                        "(with --loo: the base it continues from)")
     parser.add_argument("--variants", default="base",
                         help="score: readers to score, comma-separated (base, loo)")
     args = parser.parse_args()
@@ -489,11 +521,12 @@ def main() -> None:
     elif args.step == "pairs":
         make_pairs(args.retrieval, sets, args.work)
     elif args.step == "train" and not args.loo:
-        pairs = [tuple(p) for p in json.loads((args.work / "pairs.json").read_text())]
-        train(pairs, args.work / "reader-base", epochs=args.epochs)
+        pairs = [tuple(p) for p in cached(args.work, "pairs.json")]
+        train(pairs, args.work / f"reader-{args.name}", epochs=args.epochs,
+              learning_rate=args.learning_rate)
     elif args.step == "train":
-        rows = json.loads((args.work / "recorded.json").read_text())
-        base = [tuple(p) for p in json.loads((args.work / "pairs.json").read_text())]
+        rows = cached(args.work, "recorded.json")
+        base = [tuple(p) for p in cached(args.work, "pairs.json")]
         rng = random.Random(SEED)
         for left_out in sorted({r["set"] for r in rows}):
             messages = message_pairs(r for r in rows if r["set"] != left_out)
@@ -501,7 +534,8 @@ def main() -> None:
             pairs = messages + rng.sample(base, min(len(base), len(messages) // 2))
             rng.shuffle(pairs)
             train(pairs, args.work / f"reader-loo-{left_out}",
-                  start=str(args.work / "reader-base"), epochs=1.0, learning_rate=2e-5)
+                  start=str(args.work / f"reader-{args.name}"), epochs=args.epochs,
+                  learning_rate=args.learning_rate)
     else:
         print_report(score(args.work, args.variants.split(",")))
 
