@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from search.document import document_from_record
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.loanwords import LoanwordMatcher, spellings
 from search.query_translation import QueryTranslator, translator_for
 from search.synonyms import SynonymIndex
-from tests.support.fakes import FakeEmbedder
+from tests.support.indexes import index_of
 
 ENGLISH = ("Connect GitHub to a board. Create an API token for your repository. "
            "Add the ticket to Apple Wallet. Start the timer on a card. Cards move when a pull "
@@ -68,15 +67,12 @@ LEXICON = {"sv": [("token", "fool"), ("kort", "card")], "ru": [("карточк�
 
 @pytest.fixture(scope="module")
 def index() -> SearchIndex:
-    records = [
-        {"id": "en/api", "lang": "en", "group": "api", "title": "API tokens",
-         "body": "Create an API token to connect GitHub. The token is shown once."},
-        {"id": "ru/github", "lang": "ru", "group": "github", "title": "Подключите GitHub",
-         "body": "Откройте настройки и подключите GitHub к доске."},
-        {"id": "sv/kort", "lang": "sv", "group": "kort", "title": "Skapa ett kort",
-         "body": "Klicka på Nytt kort."},
-    ]
-    return SearchIndex.build([document_from_record(r) for r in records], FakeEmbedder())
+    return index_of([
+        ("en", "api", "API tokens",
+         "Create an API token to connect GitHub. The token is shown once."),
+        ("ru", "github", "Подключите GitHub", "Откройте настройки и подключите GitHub к доске."),
+        ("sv", "kort", "Skapa ett kort", "Klicka på Nytt kort."),
+    ])
 
 
 @pytest.fixture(scope="module")

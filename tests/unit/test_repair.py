@@ -92,18 +92,13 @@ def test_the_dictionary_vouches_for_latin_letters_only_when_the_words_are_not_en
 
 
 def _reader_with_dictionaries(english_words: int):
-    from search.document import document_from_record
-    from search.index import SearchIndex
     from search.lexicon import Lexicon
     from search.query import QueryReader
     from search.query_translation import QueryTranslator
-    from tests.support.fakes import FakeEmbedder
+    from tests.support.indexes import index_of
 
-    index = SearchIndex.build([document_from_record(
-        {"id": f"{lang}/a", "lang": lang, "group": "a", "title": title, "body": body})
-        for lang, title, body in [("en", "Tickets", "Buy a ticket in the app."),
-                                  ("ru", "Билеты", "Купите билет в приложении.")]],
-        FakeEmbedder())
+    index = index_of([("en", "a", "Tickets", "Buy a ticket in the app."),
+                      ("ru", "a", "Билеты", "Купите билет в приложении.")])
     lexicon = Lexicon()
     lexicon.add("ru", [(f"слово{i}", f"word{i}", 1.0) for i in range(english_words)]
                 + [("деньги", "money", 1.0)])

@@ -7,13 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from search.document import document_from_record
 from search.engine import RankingConfig, SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import QueryTranslator
 from search.synonyms import SynonymIndex
 from tests.support.fakes import FakeEmbedder
+from tests.support.indexes import index_of
 
 ARTICLES = [
     ("ru", "sign-in", "Не получается войти", "Проверьте пароль и нажмите Войти."),
@@ -37,9 +37,7 @@ def translator() -> QueryTranslator:
 
 @pytest.fixture(scope="module")
 def index() -> SearchIndex:
-    return SearchIndex.build([document_from_record(
-        {"id": f"{lang}/{slug}", "lang": lang, "group": slug, "title": title, "body": body})
-        for lang, slug, title, body in ARTICLES], FakeEmbedder())
+    return index_of(ARTICLES)
 
 
 def test_a_word_the_articles_never_use_brings_their_word_for_it(translator, index) -> None:
