@@ -284,8 +284,8 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     lines += ["", "Recall@10 compares the ten nearest chunk vectors of each question in both "
               "indexes. The engine's answers also depend on the dense score of every candidate "
               "article, which exact search gives for all chunks and HNSW only for its 256 "
-              "nearest (the rest get a floor), so its answers can differ where the vectors "
-              "agree."]
+              "nearest (the rest get the farthest of those scores), so its answers can differ "
+              "where the vectors agree."]
     growth = results.get("growth")
     if growth:
         lines += ["", f"From {growth['from']} to {growth['to']} chunks (default index at each "

@@ -48,11 +48,13 @@ class VectorIndex:
         return scores[0][keep], ids[0][keep]
 
     def scores(self, query: np.ndarray, k: int = 256, floor: float = -1.0) -> np.ndarray:
-        """A score per stored vector: exact for flat indexes; HNSW fills the unretrieved with `floor`."""
+        """A score per stored vector: exact for flat indexes. HNSW scores its `k` nearest; every
+        other vector is at most as close as the farthest of those, so it gets that score (not
+        `floor`, which would rank an article found by its keywords below every unrelated one)."""
         if self.kind == FLAT:
             return self._all_inner_products(query)
-        out = np.full(len(self), floor, dtype=np.float32)
         scores, ids = self.search(query, k)
+        out = np.full(len(self), float(scores.min()) if len(scores) else floor, dtype=np.float32)
         out[ids] = scores
         return out
 

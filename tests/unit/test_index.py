@@ -164,3 +164,18 @@ def test_kb_index_says_what_it_embeds_and_shows_progress(
     assert lines[1].startswith(f"embedding {texts} texts ({len(documents)} articles")
     assert f"embedded {texts}/{texts} texts in " in result.output  # progress, in a log too
     assert "publishing the new index" in result.output
+
+
+def test_hnsw_scores_what_it_did_not_retrieve_as_its_farthest_retrieved() -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(400, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    approximate = VectorIndex(16, HNSW)
+    approximate.add(vectors)
+    scores = approximate.scores(vectors[0], k=20)
+    retrieved = np.sort(scores)[-20:]
+    # The nearest are scored exactly; the others get the farthest retrieved score, an upper
+    # bound, not -1, which would sink an article that its keywords found.
+    assert scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert (scores >= retrieved.min() - 1e-6).all()
+    assert np.isclose(scores, retrieved.min()).sum() >= 400 - 20
