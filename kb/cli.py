@@ -307,6 +307,10 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
                    "straight to support)")
     if explain:
         click.echo(f"why: {response.explanation}")
+        reading = engine.english_reading(response.query, response.lang)
+        if reading is not None:
+            click.echo("read in English as: " + "; ".join(
+                f"{word} -> {', '.join(senses)}" for word, senses in reading.words))
     for rank, result in enumerate(response.results, 1):
         label = f" [{result.lang}, fallback]" if result.fallback else ""
         click.echo(f"{rank}. {result.title}{label}  ({result.id}#{result.anchor}, "

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from search.embedder import Embedder
     from search.engine import SearchEngine
     from search.index import SearchIndex
+    from search.query_translation import TranslatedQuery
 
 CACHE_SIZE = 2048
 
@@ -73,6 +74,11 @@ class AnswerCache:
     def embedder(self) -> Embedder:
         """The model the engine encodes questions with."""
         return self.engine.embedder
+
+    def english_reading(self, query: str, lang: str) -> TranslatedQuery | None:
+        """How the engine reads a Swedish or Russian question in English (None when it does
+        not translate it): what `kb search --explain` shows."""
+        return self.engine.query.translate(query, lang, english_candidates=True)
 
     def warm_up(self) -> None:
         """Warm the engine up (see `SearchEngine.warm_up`)."""

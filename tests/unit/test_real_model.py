@@ -135,3 +135,18 @@ def test_kb_search_without_index_says_how_to_build_one(tmp_path: Path,
                                 env={"KB_INSTANCE_PATH": str(tmp_path)})
     assert result.exit_code == 1
     assert "kb index" in result.output
+
+
+def test_kb_search_explain_says_why_and_how_a_russian_question_was_read(
+        indexed: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["search", "как перенести файлы из гугл диска", "--explain"],
+                                env=indexed)
+    assert result.exit_code == 0, result.output
+    assert "why: " in result.output
+    # «гугл» is in no dictionary here: it is read as the articles' own "Google" (a loanword).
+    reading = next(line for line in result.output.splitlines()
+                   if line.startswith("read in English as: "))
+    assert "гугл -> google" in reading.lower()
+    english = CliRunner().invoke(main, ["search", "how do I reset my password", "--explain"],
+                                 env=indexed)
+    assert "read in English as" not in english.output
