@@ -36,7 +36,8 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-# How often a process drops the counters of ended windows from the file.
+# How often a process drops the counters of ended windows, from the file here and from memory
+# in kb/security.py: a counter past its window is never read, so dropping it late costs only space.
 EXPIRE_EVERY_SECONDS = 1.0
 
 

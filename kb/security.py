@@ -11,11 +11,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import MemoryStorage
 
-import kb.rate_limit_store  # noqa: F401 - registers the sqlite:// counter store with limits
+# Importing it registers the sqlite:// counter store with limits.
+from kb.rate_limit_store import EXPIRE_EVERY_SECONDS
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
-# How often expired counters are dropped from the in-process rate-limit storage.
-EXPIRE_EVERY_SECONDS = 1.0
 
 
 class InlineExpiryMemoryStorage(MemoryStorage):

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.text import normalize
+from search.text import normalize, words
 
 FILE_PATTERN = re.compile(r"^(?P<src>[a-z]{2,3})-en\.(?P<name>[\w.-]+)\.tsv$")
 TARGET_LANGUAGE = "en"
@@ -49,6 +49,18 @@ class Lexicon:
     def __contains__(self, item: tuple[str, str]) -> bool:
         lang, lemma = item
         return lemma in self.entries.get(lang, {})
+
+    def words_in(self, source_languages: Iterable[str]) -> set[str]:
+        """Every English word it translates into, and every word of the given source languages."""
+        wanted = set(source_languages)
+        found: set[str] = set()
+        for lang, table in self.entries.items():
+            for source, senses in table.items():
+                if lang in wanted:
+                    found.update(words(source))
+                for sense in senses:
+                    found.update(words(sense))
+        return found
 
     def size(self, lang: str | None = None) -> int:
         langs = [lang] if lang else self.entries

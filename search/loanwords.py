@@ -57,13 +57,22 @@ _SWEDISH_ENDINGS = ("ades", "ade", "arna", "ande", "ar", "as", "at", "ad", "en",
 
 
 def spellings(word: str) -> list[str]:
-    """The ways a Russian-letter word may stand for a Latin one, the usual transliteration first."""
+    """The ways a Russian-letter word may stand for a Latin one: the usual transliteration first,
+    then those that differ from it in one letter, then in two, up to MAX_SPELLINGS."""
     options = [_AMBIGUOUS.get(letter) or (_PLAIN.get(letter, letter),) for letter in word]
+    ambiguous = [i for i, choices in enumerate(options) if len(choices) > 1]
     out: list[str] = []
-    for combination in itertools.islice(itertools.product(*options), MAX_SPELLINGS):
-        spelled = "".join(combination)
-        if spelled not in out:
-            out.append(spelled)
+    for changed in range(len(ambiguous) + 1):
+        for where in itertools.combinations(ambiguous, changed):
+            for picks in itertools.product(*(options[i][1:] for i in where)):
+                letters = [choices[0] for choices in options]
+                for i, pick in zip(where, picks):
+                    letters[i] = pick
+                spelled = "".join(letters)
+                if spelled not in out:
+                    out.append(spelled)
+                if len(out) == MAX_SPELLINGS:
+                    return out
     return out
 
 
@@ -73,9 +82,11 @@ class LoanwordMatcher:
     def __init__(self, texts: Iterable[str]):
         vocabulary = {token for text in texts for token in words(text)
                       if len(token) >= MIN_LENGTH and _LATIN.match(token)}
-        self._by_length: dict[int, list[str]] = {}
+        # Grouped by first letter and length: a loan keeps its first sound, and a fuzzy match
+        # only ever compares words of about its own length.
+        self._groups: dict[tuple[str, int], list[str]] = {}
         for token in sorted(vocabulary):
-            self._by_length.setdefault(len(token), []).append(token)
+            self._groups.setdefault((token[0], len(token)), []).append(token)
         self._known = vocabulary
         # English stem -> the word as articles write it, so "merg" (merg-as) finds "merged".
         self._by_stem: dict[str, str] = {}
@@ -117,14 +128,12 @@ class LoanwordMatcher:
             return None
         slack = int(len(spelled) * MAX_DISTANCE) + 1
         pool = [w for length in range(len(spelled) - slack, len(spelled) + slack + 1)
-                for w in self._by_length.get(length, ())]
+                for w in self._groups.get((spelled[0], length), ())]
         if not pool:
             return None
         found = process.extractOne(spelled, pool, scorer=Levenshtein.normalized_distance,
                                    score_cutoff=MAX_DISTANCE)
-        if found is None or found[0][:1] != spelled[:1]:
-            return None  # loans keep their first sound; a different first letter is another word
-        return float(found[1]), found[0]
+        return (float(found[1]), found[0]) if found is not None else None
 
     def _english(self, word: str) -> str | None:
         if word in self._known:

@@ -36,7 +36,7 @@ _SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
     "stå": ("stod", "stått"), "se": ("såg", "sett", "ser"), "göra": ("gjorde", "gjort", "gör"),
     "bli": ("blev", "blivit", "blir"), "skriva": ("skrev", "skrivit"), "hålla": ("höll", "hållit"),
     "ligga": ("låg", "legat"), "ha": ("hade", "haft", "har"), "sätta": ("satte", "satt"),
-    "sitta": ("suttit",), "veta": ("visste", "vetat", "vet"), "välja": ("valde", "valt"),
+    "sitta": ("satt", "suttit"), "veta": ("visste", "vetat", "vet"), "välja": ("valde", "valt"),
     "sälja": ("sålde", "sålt"), "finnas": ("fanns", "funnits", "finns"),
     "försvinna": ("försvann", "försvunnit"), "bjuda": ("bjöd", "bjudit"), "bryta": ("bröt", "brutit"),
     "bära": ("bar", "burit"), "flyga": ("flög", "flugit"), "frysa": ("frös", "frusit"),
@@ -48,7 +48,18 @@ _SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
     "vilja": ("ville", "velat", "vill"), "kunna": ("kunde", "kunnat", "kan"),
     "vara": ("var", "varit", "är"),
 }
-_SWEDISH_IRREGULAR = {form: verb for verb, forms in _SWEDISH_STRONG_VERBS.items() for form in forms}
+
+
+def _verbs_by_form(verbs: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Each form with the verbs it belongs to: one may belong to two (satt: sätta and sitta)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for verb, forms in verbs.items():
+        for form in forms:
+            out[form] = (*out.get(form, ()), verb)
+    return out
+
+
+_SWEDISH_IRREGULAR = _verbs_by_form(_SWEDISH_STRONG_VERBS)
 # Prefixes that make new verbs of the same stem: avbröt -> avbryta, förstod -> förstå.
 _SWEDISH_VERB_PREFIXES = ("av", "be", "för", "in", "upp", "ut", "över", "under", "om", "fram", "till")
 
@@ -57,10 +68,10 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
     """The word itself, then forms with inflectional endings removed (less likely, shorter)."""
     out: list[tuple[str, float]] = [(word, 1.0)]
     seen = {word}
-    irregular = _irregular_infinitive(word)
-    if irregular and irregular not in seen:
-        seen.add(irregular)
-        out.append((irregular, 0.95))
+    for infinitive in _irregular_infinitives(word):
+        if infinitive not in seen:
+            seen.add(infinitive)
+            out.append((infinitive, 0.95))
     for ending, replacement in _SWEDISH_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_SWEDISH_STEM:
             candidate = word[: len(word) - len(ending)] + replacement
@@ -72,14 +83,14 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
     return out
 
 
-def _irregular_infinitive(word: str) -> str | None:
+def _irregular_infinitives(word: str) -> tuple[str, ...]:
     if word in _SWEDISH_IRREGULAR:
         return _SWEDISH_IRREGULAR[word]
     for prefix in _SWEDISH_VERB_PREFIXES:
         rest = word[len(prefix):]
         if word.startswith(prefix) and len(rest) >= 2 and rest in _SWEDISH_IRREGULAR:
-            return prefix + _SWEDISH_IRREGULAR[rest]
-    return None
+            return tuple(prefix + verb for verb in _SWEDISH_IRREGULAR[rest])
+    return ()
 
 
 @lru_cache(maxsize=1)

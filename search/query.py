@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 # The longest question searched; the web service's `KB_MAX_QUERY_CHARS` refuses longer ones
 # and is passed in as the limit.
 MAX_QUERY_CHARS = 500
-# Below this many words, the lexicons are the knowledge base's own (learned from its
-# translations): too few to tell an English or Swedish question from Russian in Latin letters.
+# Imported dictionaries with fewer words than this are too small to tell an English or Swedish
+# question from Russian in Latin letters.
 MIN_LATIN_VOCABULARY = 20_000
 
 
@@ -101,16 +101,14 @@ class QueryReader:
 
     def _latin_vocabulary(self) -> frozenset[str]:
         """Words of the Latin-script languages the imported dictionaries know: the English they
-        translate into and the Swedish they translate from (empty without dictionaries)."""
+        translate into and the Swedish they translate from (empty without dictionaries, or with
+        too few words to tell an English or Swedish question from Russian in Latin letters)."""
         if self._latin is None:
             found: set[str] = set()
             if self.translator is not None:
-                for lang, table in self.translator.lexicon.entries.items():
-                    for source, senses in table.items():
-                        if lang != REPAIRED_LANGUAGE:
-                            found.update(words(source))
-                        for sense in senses:
-                            found.update(words(sense))
+                dictionaries = self.translator.dictionaries
+                found = dictionaries.words_in(
+                    lang for lang in dictionaries.languages() if lang != REPAIRED_LANGUAGE)
             self._latin = frozenset(found) if len(found) >= MIN_LATIN_VOCABULARY else frozenset()
         return self._latin
 
@@ -130,4 +128,3 @@ class QueryReader:
                 or not english_candidates):
             return None
         return self.translator.translate(query, lang)
-

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 MAX_SENSES = 3
 MIN_SENSE_SHARE = 0.25  # a sense scoring below this share of the best one is dropped
 MIN_COMPOUND_PART = 3
+# How much an English look-alike counts next to a Swedish word's dictionary senses ("token" is
+# also a fool): enough to win where the English articles use it and the other senses they do not.
+LOAN_SHARE = 0.5
 _LATIN = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -47,8 +50,12 @@ class QueryTranslator:
     """Word-by-word sv/ru -> en translation with lemmatization, phrases, compounds, sense ranking."""
 
     def __init__(self, lexicon: Lexicon, english_prior: Callable[[str], float] | None = None,
-                 max_senses: int = MAX_SENSES, loanwords: LoanwordMatcher | None = None):
+                 max_senses: int = MAX_SENSES, loanwords: LoanwordMatcher | None = None,
+                 dictionaries: Lexicon | None = None):
         self.lexicon = lexicon
+        # The imported dictionaries alone (`lexicon` adds what was learned from the knowledge
+        # base's translations): general vocabulary, which tells languages apart (search/query.py).
+        self.dictionaries = dictionaries or Lexicon()
         self.english_prior = english_prior or (lambda term: 1.0)
         self.loanwords = loanwords
         self.max_senses = max_senses
@@ -79,7 +86,7 @@ class QueryTranslator:
             token = tokens[i]
             senses, used = self._translate_phrase(tokens[i:i + 3], lang)
             if not senses:
-                if token.isdigit() or (lang == "ru" and _LATIN.match(token)):
+                if _kept_as_typed(token, lang):
                     senses = [(token, 1.0)]  # product names, codes, numbers: as typed
                 elif token in names:
                     # A name is translated only as written (Schweiz, Норвегию), never read as
@@ -115,7 +122,7 @@ class QueryTranslator:
                 return []
         else:
             senses = list(self._translate_word(tokens[0], lang)) if tokens else []
-            if not senses and tokens and lang == "ru" and _LATIN.match(tokens[0]):
+            if not senses and tokens and _kept_as_typed(tokens[0], lang):
                 senses = [(tokens[0], 1.0)]  # GitHub in a Russian article: read as typed
         english: dict[str, float] = {}
         for sense, weight in senses:
@@ -148,7 +155,10 @@ class QueryTranslator:
         if not exact and self.loanwords is not None and (not found or lang == "sv"):
             loan = self.loanwords.match(token, lang)  # гитхабе -> github, mergas -> merged
             if loan:
-                found[loan] = max(found.values(), default=1.0)
+                # A word the dictionary knows keeps its own senses first (sent is "late"); the
+                # English reading competes at a share, ranked by the articles' use of it.
+                share = LOAN_SHARE if found else 1.0
+                found[loan] = max(found.get(loan, 0.0), share * max(found.values(), default=1.0))
         if not found and lang == "sv" and not exact:
             found = self._compound(token)
         return tuple(self._rank(found))
@@ -187,6 +197,12 @@ class QueryTranslator:
         kept = [(s, v) for s, v in scored[: self.max_senses] if v >= MIN_SENSE_SHARE * top and v > 0]
         total = sum(v for _, v in kept) or 1.0
         return [(sense, value / total) for sense, value in kept]
+
+
+def _kept_as_typed(token: str, lang: str) -> bool:
+    """Numbers, and Latin-script words in Russian text (product names, codes), are English as
+    they stand."""
+    return token.isdigit() or (lang == "ru" and bool(_LATIN.match(token)))
 
 
 def _names(query: str) -> set[str]:
@@ -240,4 +256,4 @@ def translator_for(index: SearchIndex, dictionaries: Lexicon | None = None,
     # Loans are English words: looked for in the English articles and in the Latin-script names
     # of the Russian ones, not in Swedish text (whose Latin words are Swedish).
     loanwords = LoanwordMatcher(d.keyword_text for d in index.documents if d.lang != "sv")
-    return QueryTranslator(lexicon, prior, loanwords=loanwords)
+    return QueryTranslator(lexicon, prior, loanwords=loanwords, dictionaries=dictionaries)

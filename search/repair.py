@@ -69,8 +69,8 @@ def from_translit(text: str, known_word: Callable[[str], bool] | None = None) ->
 
 
 def _as_known(word: str, known_word: Callable[[str], bool]) -> str:
-    if known_word(word):
-        return word
+    if len(word) < 2 or known_word(word):
+        return word  # a one-letter word (в, с, и) is not in the dictionary, and needs nothing
     return next((v for v in _one_letter_lost(word) if known_word(v)), word)
 
 

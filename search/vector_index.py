@@ -48,9 +48,10 @@ class VectorIndex:
         return scores[0][keep], ids[0][keep]
 
     def scores(self, query: np.ndarray, k: int = 256, floor: float = -1.0) -> np.ndarray:
-        """A score per stored vector: exact for flat indexes. HNSW scores its `k` nearest; every
-        other vector is at most as close as the farthest of those, so it gets that score (not
-        `floor`, which would rank an article found by its keywords below every unrelated one)."""
+        """A score per stored vector: exact for flat indexes. HNSW scores the `k` nearest it
+        finds; every other vector is treated as at most as close as the farthest of those and
+        gets that score (not `floor`, which would rank an article found by its keywords below
+        every unrelated one)."""
         if self.kind == FLAT:
             return self._all_inner_products(query)
         scores, ids = self.search(query, k)

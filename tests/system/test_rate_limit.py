@@ -44,7 +44,6 @@ def test_a_window_that_ended_starts_again(tmp_path: Path) -> None:
     assert storage.get("k") == 0
 
 
-
 def test_a_count_is_one_statement_and_ended_windows_go_once_a_second(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     storage = storage_from_string(sqlite_url(tmp_path / "limits.sqlite3"))
@@ -60,6 +59,7 @@ def test_a_count_is_one_statement_and_ended_windows_go_once_a_second(
     assert any(sql.startswith("DELETE") for sql in statements)
     rows = storage._connect().execute("SELECT key FROM counters").fetchall()
     assert rows == [("k",)]  # the ended window of another client is gone
+
 
 @pytest.mark.slow
 def test_the_documented_search_limit_holds_under_gunicorn_with_two_workers(

@@ -60,6 +60,13 @@ def test_spellings_start_with_the_usual_transliteration_and_are_bounded() -> Non
     assert spellings("токен")[0] == "token"
     assert "wallet" not in spellings("воллет") and "wollet" in spellings("воллет")
     assert len(spellings("вжэйюяцвжэй")) <= 48
+    # Fewest changed letters first, wherever they are: the first letter's alternative is tried
+    # before combinations of the later ones.
+    assert spellings("эккаунтменеджер")[1] == "akkauntmenedzher"
+
+
+def test_a_near_word_with_another_first_letter_does_not_hide_the_loan() -> None:
+    assert LoanwordMatcher(["repository depozitoriy"]).match("репозиторий", "ru") == "repository"
 
 
 LEXICON = {"sv": [("token", "fool"), ("kort", "card")], "ru": [("карточка", "card")]}

@@ -91,7 +91,7 @@ def test_the_dictionary_vouches_for_latin_letters_only_when_the_words_are_not_en
     assert read("dengi spisali a bileta v prilozhenii net", latin_words=None) is None
 
 
-def _reader_with_dictionaries(english_words: int):
+def _reader_with_dictionaries(english_words: int, imported: bool = True):
     from search.lexicon import Lexicon
     from search.query import QueryReader
     from search.query_translation import QueryTranslator
@@ -102,13 +102,15 @@ def _reader_with_dictionaries(english_words: int):
     lexicon = Lexicon()
     lexicon.add("ru", [(f"слово{i}", f"word{i}", 1.0) for i in range(english_words)]
                 + [("деньги", "money", 1.0)])
-    return QueryReader(("en", "ru"), index, QueryTranslator(lexicon))
+    return QueryReader(("en", "ru"), index, QueryTranslator(
+        lexicon, dictionaries=lexicon if imported else None))
 
 
 def test_latin_letter_russian_is_read_as_russian_once_dictionaries_are_imported() -> None:
-    imported = _reader_with_dictionaries(english_words=25_000).repair(
-        "dengi spisali a bileta v prilozhenii net")
+    question = "dengi spisali a bileta v prilozhenii net"
+    imported = _reader_with_dictionaries(english_words=25_000).repair(question)
     assert imported is not None and imported.text.startswith("деньги списали")
-    # A lexicon learned from a small help center alone cannot tell English from Russian.
-    assert _reader_with_dictionaries(english_words=50).repair(
-        "dengi spisali a bileta v prilozhenii net") is None
+    # The same words learned from the help center's own translations are no dictionary, and a
+    # small dictionary cannot tell English from Russian.
+    assert _reader_with_dictionaries(english_words=25_000, imported=False).repair(question) is None
+    assert _reader_with_dictionaries(english_words=50).repair(question) is None
