@@ -31,7 +31,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from importlib import metadata
@@ -41,20 +40,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.timing import percentile, timed_ms  # noqa: E402
+
 DEFAULT_SETS = ("../shared/eval/deflection", "../shared/eval/deflection-2", "eval/deflection-3")
 ENGINES = ("ours", "txtai")
 THREADS = 1
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def timed_ms(call: Any) -> tuple[float, Any]:
-    started = time.perf_counter()
-    value = call()
-    return (time.perf_counter() - started) * 1000, value
 
 
 class TxtaiPools:

@@ -42,6 +42,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.timing import percentile, timed_ms  # noqa: E402
+
 from benchmarks.synthetic_kb import LANGUAGES, questions, write_knowledge_base  # noqa: E402
 from search.index import DEFAULT_HNSW_THRESHOLD  # noqa: E402  (light: not the model stack)
 
@@ -58,10 +60,6 @@ def recall_at_k(exact: Sequence[Sequence[int]], approximate: Sequence[Sequence[i
               for e, a in zip(exact, approximate) if len(e)]
     return sum(shares) / len(shares) if shares else 0.0
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def folder_mb(folder: Path, skip: str = "") -> float:
@@ -165,12 +163,6 @@ def worker_memory(work: Path, size: int, asked: list[tuple[str, str]],
             **memory}
 
 
-def timed_ms(call: Any) -> float:
-    started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1000
-
-
 def measure_search(work: Path, sizes: list[int], asked: list[tuple[str, str]],
                    rounds: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Search latency of every index next to the model's own encoding, and HNSW's recall."""
@@ -198,12 +190,11 @@ def measure_search(work: Path, sizes: list[int], asked: list[tuple[str, str]],
         for key in ["encode", *engines]:
             for text, lang in batch:
                 if key == "encode":
-                    times[key].append(timed_ms(lambda: embedder.encode_queries([text])))
+                    times[key].append(timed_ms(lambda: embedder.encode_queries([text]))[0])
                     continue
-                response: list[Any] = []
-                times[key].append(timed_ms(
-                    lambda: response.append(engines[key].search(text, lang=lang, limit=5))))
-                answers[key].append([r.id for r in response[0].results])
+                took, response = timed_ms(lambda: engines[key].search(text, lang=lang, limit=5))
+                times[key].append(took)
+                answers[key].append([r.id for r in response.results])
     encode_p50 = statistics.median(times["encode"])
     latency: dict[str, Any] = {
         "questions": len(times["encode"]), "rounds": rounds,

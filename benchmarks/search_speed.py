@@ -23,6 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.timing import percentile  # noqa: E402
+
 from kb.searcher import build_and_publish, open_engine  # noqa: E402
 from kb.settings import load_settings  # noqa: E402
 from search.collection import load_articles  # noqa: E402
@@ -63,10 +65,6 @@ def write_synthetic(root: Path, articles: int, sections: int, seed: int = 7) -> 
                 + "\n".join(body))
         (folder / f"topic-{n:05d}.md").write_text(text, encoding="utf-8")
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:
