@@ -297,6 +297,8 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
         answer = to_json(response)
         if explain:
             answer["explanation"] = response.explanation
+            answer["familiar"] = response.familiar
+            answer["unknown_words"] = response.unknown_words
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     click.echo(f"language: {response.lang} ({response.lang_reason}), {response.took_ms:.0f} ms")
@@ -307,6 +309,9 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
                    "straight to support)")
     if explain:
         click.echo(f"why: {response.explanation}")
+        if response.unknown_words:
+            click.echo(f"words no article uses: {', '.join(response.unknown_words)} (familiar "
+                       f"share {response.familiar:.2f})")
         reading = engine.english_reading(response.query, response.lang)
         if reading is not None:
             click.echo("read in English as: " + "; ".join(
@@ -485,7 +490,9 @@ def _tune_decision(recorded: Any, as_json: bool) -> None:
     overall = choose([q for questions in recorded.values() for q in questions])
 
     def params(choice: Any) -> dict[str, Any]:
-        return {"abstain": {key: [rule.min_dense, rule.min_chargram]
+        return {"abstain": {key: [rule.min_dense, rule.min_chargram] + (
+                                [rule.min_familiar, rule.unfamiliar_dense,
+                                 rule.unfamiliar_chargram] if rule.min_familiar else [])
                             for key, rule in sorted(choice.abstain.items())},
                 "relative_margin": choice.relative_margin}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,10 @@ class SearchResponse:
     cache: str | None = None  # None: searched now; "local": this process's cache; "shared"
     explanation: str = ""  # why this many suggestions, or none (search/decision.py)
     rule: str = ""  # which abstention rule judged the best article (search/decision.py)
+    # How much of the question the knowledge base speaks of, and the words it never uses
+    # (search/vocabulary.py).
+    familiar: float = 1.0
+    unknown_words: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a shared cache (where it came from is not part of the answer)."""

@@ -27,6 +27,7 @@ from search.ranking import (FEEDBACK_TOP, TRANSLATION_TARGET, EmbeddingPlan, Ran
                             Signals, add_feedback, as_typed, feedback_applies, feedback_query,
                             plan_embedding, prefer_native)
 from search.synonyms import SynonymIndex
+from search.vocabulary import Familiarity, KnowledgeBaseVocabulary
 
 
 class SearchEngine:
@@ -56,12 +57,23 @@ class SearchEngine:
         self.synonyms = (SynonymIndex(translator, {
             lang: [d.keyword_text for d in docs if d.lang == lang] for lang in self.languages})
             if translator is not None and self.config.expand_synonyms else None)
+        self._vocabulary: KnowledgeBaseVocabulary | None = None
+
+    @property
+    def vocabulary(self) -> KnowledgeBaseVocabulary:
+        """Every word the knowledge base uses (built with the keyword indexes it reads)."""
+        if self._vocabulary is None:
+            self._vocabulary = KnowledgeBaseVocabulary(
+                self.index.keyword, [d.keyword_text for d in self.index.documents],
+                self.query.translator)
+        return self._vocabulary
 
     def warm_up(self) -> None:
         """Build now what a first question would otherwise wait for: the keyword indexes and the
         language detector."""
         _ = self.index.keyword
         self.query.warm_up()
+        self.vocabulary.familiarity("warm up", self.languages[0])  # and the word frequencies
         # One question end to end, and one in every language: the lazily loaded code, the
         # model's first-run allocations and each language's served pool (which visits every
         # document) then sit in the preloaded master's pages, shared by every worker forked
@@ -104,13 +116,17 @@ class SearchEngine:
         """Rank articles for `query`. `lang` is a hint unless `trust_lang`; `pool` restricts."""
         started = time.perf_counter()
         question = self.query.read(query, lang, hints, trust_lang)
-        results, decision = self._answer(question, limit, pool)
+        familiarity = (self.vocabulary.familiarity(question.text, question.guess.lang)
+                       if question.text and self.index.documents else Familiarity(1.0, ()))
+        results, decision = self._answer(question, familiarity, limit, pool)
         return SearchResponse(question.text, question.guess.lang, question.guess.reason, results,
                               decision.abstained, (time.perf_counter() - started) * 1000,
                               question.repair.text if question.repair else None,
-                              explanation=decision.reason, rule=decision.rule)
+                              explanation=decision.reason, rule=decision.rule,
+                              familiar=round(familiarity.share, 4),
+                              unknown_words=list(familiarity.unknown))
 
-    def _answer(self, question: Question, limit: int,
+    def _answer(self, question: Question, familiarity: Familiarity, limit: int,
                 pool: Callable[[Document], bool] | None) -> tuple[list[Result], Decision]:
         """The results for a question read, and the decision on how many to show."""
         query, query_lang = question.text, question.guess.lang
@@ -132,12 +148,12 @@ class SearchEngine:
                 if translation is not None else as_typed(query, positions.size))
         self._add_synonym_signals(signals, query, query_lang, candidates)
         results, decision = self._rank(query, query_lang, positions, signals, translation,
-                                       plan, limit)
+                                       plan, familiarity, limit)
         if decision.abstained and plan.in_english.all() and not english.all():
             # Nothing came close through the word-by-word translation, which can miss the
             # point; the customer's own articles may still answer the question as typed.
             results, decision = self._rank(query, query_lang, positions, signals, translation,
-                                           as_typed(query, positions.size), limit)
+                                           as_typed(query, positions.size), familiarity, limit)
         return results, decision
 
     def _add_synonym_signals(self, signals: Signals, query: str, lang: str,
@@ -166,7 +182,7 @@ class SearchEngine:
 
     def _rank(self, query: str, query_lang: str, positions: np.ndarray, signals: Signals,
               translation: TranslatedQuery | None, plan: EmbeddingPlan,
-              limit: int) -> tuple[list[Result], Decision]:
+              familiarity: Familiarity, limit: int) -> tuple[list[Result], Decision]:
         """Embed as planned, fuse every signal, and decide whether the best is good enough."""
         vectors = self.embedder.encode_queries(plan.texts)
         doc_langs = self._doc_langs[positions]
@@ -195,7 +211,7 @@ class SearchEngine:
         rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
         decision = decide([shown_score(float(fused[i])) for i in order.tolist()],
                           signals.of(int(top_positions[0])), rule, self.config.relative_margin,
-                          key)
+                          key, familiarity.share, familiarity.unknown)
         # The decision reads scores and signals only: snippets are made for the results shown.
         shown = order[:decision.count].tolist()
         # English articles found through the translation show the translated words highlighted.

@@ -150,3 +150,15 @@ def test_kb_search_explain_says_why_and_how_a_russian_question_was_read(
     english = CliRunner().invoke(main, ["search", "how do I reset my password", "--explain"],
                                  env=indexed)
     assert "read in English as" not in english.output
+
+
+def test_kb_search_explain_names_what_the_help_center_never_mentions(
+        indexed: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["search", "how do I cancel my gym membership",
+                                       "--explain", "--json"], env=indexed)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert {"gym", "membership"} <= set(answer["unknown_words"]) and answer["familiar"] < 0.6
+    own_words = CliRunner().invoke(main, ["search", "how do I cancel my subscription",
+                                          "--explain"], env=indexed)
+    assert "words no article uses" not in own_words.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,11 +28,12 @@ from tests.support.help_center import ARTICLES
 
 
 def _question(task: str, relevant: bool, dense: float, chargram: float = 0.05,
-              scores: tuple[float, ...] = (10.0, 9.0, 2.0)) -> Recorded:
+              scores: tuple[float, ...] = (10.0, 9.0, 2.0), familiar: float = 1.0) -> Recorded:
     ids = ("a", "b", "c")
     return Recorded(task=task, lang="en", relevant=frozenset({"a"} if relevant else ()),
                     rule="en", ids=ids, scores=scores,
-                    best={"dense": dense, "chargram": chargram, "bm25": 1.0})
+                    best={"dense": dense, "chargram": chargram, "bm25": 1.0,
+                          "familiar": familiar})
 
 
 def _help_center(seed: int, answerable_low: float) -> list[Recorded]:
@@ -55,6 +57,28 @@ def test_the_strictest_rule_within_the_false_abstention_budget() -> None:
     scores = scores_of(questions, {"en": rule, "default": rule}, 0.0)
     assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
     assert scores["deflect_abstain_en"]["abstain_rate"] >= 0.9  # they are separable here
+
+
+def test_stricter_cuts_for_unfamiliar_questions_catch_near_misses_one_cut_cannot() -> None:
+    # Near misses match as well as answerable questions do, but name what the help center
+    # never mentions; answerable questions that do so match better.
+    rng = random.Random(3)
+    questions = ([_question("deflect_en", True, rng.uniform(0.3, 0.9)) for _ in range(60)]
+                 + [_question("deflect_en", True, rng.uniform(0.5, 0.9), familiar=0.4)
+                    for _ in range(40)]
+                 + [_question("deflect_abstain_en", False, rng.uniform(0.3, 0.48), familiar=0.3)
+                    for _ in range(30)])
+    rule = choose_rule(questions, "en")
+    assert rule is not None and rule.min_familiar > 0.3
+    assert rule.unfamiliar_dense > rule.min_dense
+    scores = scores_of(questions, {"en": rule, "default": rule}, 0.0)
+    assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
+    assert scores["deflect_abstain_en"]["abstain_rate"] == 1.0
+    one_cut = [replace(q, best={**q.best, "familiar": 1.0}) for q in questions]
+    plain = choose_rule(one_cut, "en")
+    assert plain is not None and plain.min_familiar == 0.0
+    assert scores_of(one_cut, {"en": plain, "default": plain}, 0.0)[
+        "deflect_abstain_en"]["abstain_rate"] < 0.5
 
 
 def test_the_margin_never_costs_more_recall_than_allowed() -> None:

@@ -1,0 +1,139 @@
+"""Words a question names that the knowledge base never uses, in any of its languages.
+
+A message about something else ("cancel my gym membership" next to "Cancel your plan", «не
+подключается блютуз в машине» next to «Подключите телефон») shares most of its words with an
+article; what gives it away is the word the help center never writes. So a question's content
+words are looked up in everything the knowledge base writes: the stems of every language's
+articles, the English senses of a Swedish or Russian word, an English product word written in
+Cyrillic letters or with a Swedish ending (search/loanwords.py), and a misspelling one letter
+away from an article's word (newbies misspell, and that must not read as "something else").
+What is left is evidence that the message is about something the help center does not cover;
+the decision (search/decision.py) weighs it against how close the best article is.
+
+Words differ in what they tell: "yesterday" or «вчера» is context any message may give, "gym",
+"Netflix" or «блютуз» name a topic. So each content word counts by how specific it is in general
+language (its rarity in the word frequencies of `wordfreq`), and the evidence is the share of
+that weight the knowledge base knows (`Familiarity.share`).
+
+Learned from the knowledge base itself at index time: no list of brands or topics is written
+by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from wordfreq import zipf_frequency
+
+from search.keyword import KeywordIndex
+from search.query_translation import QueryTranslator
+from search.text import stem_tokens, stopwords, words
+
+# Shorter words are mostly function words and abbreviations: not evidence of another topic.
+MIN_LENGTH = 3
+# A typed word within this share of edits of an article's word is that word misspelled
+# (one edit in six letters, as for loanwords); below MIN_TYPO_LENGTH letters only exact matches.
+MAX_TYPO_DISTANCE = 0.19
+MIN_TYPO_LENGTH = 5
+# A word's weight is how much rarer than the most common words it is, on the Zipf scale (7: one
+# word in a hundred, as "the"; 3: one in a million; 0: never seen); common content words still count a
+# little.
+ZIPF_CEILING = 7.0
+MIN_WEIGHT = 0.5
+# Words at least this common (about one word in 800: "how", "here", "got", «нет») name no topic;
+# the stopword lists of keyword search leave many of them in.
+COMMON_ZIPF = 5.9
+_DIGITS = re.compile(r"\d")
+_ENGLISH = "en"
+
+
+@dataclass(frozen=True)
+class Familiarity:
+    """How much of a question the knowledge base speaks of."""
+
+    share: float  # of the content words' weight, the part in words the knowledge base uses
+    unknown: tuple[str, ...]  # the content words it never uses, in the question's order
+
+
+def specificity(word: str, lang: str) -> float:
+    """How much a word says about a message's topic: the rarer in general language, the more."""
+    zipf = _zipf(word, lang)
+    return max(MIN_WEIGHT, ZIPF_CEILING - zipf) if zipf else ZIPF_CEILING
+
+
+def _zipf(word: str, lang: str) -> float:
+    # The small lists (words down to about one in a million, 16 MB for en, sv and ru) rather than
+    # the large ones (200 MB in every worker): a word rarer than that is specific either way.
+    return zipf_frequency(word, lang, wordlist="small")
+
+
+class KnowledgeBaseVocabulary:
+    """Tells which of a question's words the knowledge base never uses, in any language."""
+
+    def __init__(self, keyword: Mapping[str, KeywordIndex], texts: Iterable[str],
+                 translator: QueryTranslator | None = None):
+        self._keyword = dict(keyword)
+        self._translator = translator
+        surface = {token for text in texts for token in words(text) if len(token) >= MIN_LENGTH}
+        # Grouped by first letter and length, as loanwords are: a misspelling keeps the first
+        # letter, and only words of about its length are compared.
+        self._groups: dict[tuple[str, int], list[str]] = {}
+        for token in sorted(surface):
+            self._groups.setdefault((token[0], len(token)), []).append(token)
+        self._stop = frozenset().union(*(stopwords(lang) for lang in (*self._keyword, _ENGLISH)))
+        self.is_known = lru_cache(maxsize=50_000)(self._is_known)
+
+    def familiarity(self, text: str, lang: str) -> Familiarity:
+        """How much of `text` (a question in `lang`) the knowledge base speaks of; a question
+        without content words is wholly familiar (nothing in it points elsewhere)."""
+        content = [token for token in dict.fromkeys(words(text)) if self._is_content(token, lang)]
+        unknown = tuple(token for token in content if not self.is_known(token, lang))
+        if not unknown:
+            return Familiarity(1.0, ())
+        weight = {token: specificity(token, lang) for token in content}
+        total = sum(weight.values())
+        return Familiarity(1.0 - sum(weight[token] for token in unknown) / total, unknown)
+
+    def unknown(self, text: str, lang: str) -> list[str]:
+        """The content words of `text` (a question in `lang`) that no article uses, in order."""
+        return list(self.familiarity(text, lang).unknown)
+
+    def _is_content(self, token: str, lang: str) -> bool:
+        return (len(token) >= MIN_LENGTH and token not in self._stop
+                and not _DIGITS.search(token) and _zipf(token, lang) < COMMON_ZIPF)
+
+    def _is_known(self, token: str, lang: str) -> bool:
+        if any(self._has_stem(index, token) for index in self._keyword.values()):
+            return True
+        if self._translator is not None and lang in self._translator.languages():
+            if self._translator.loanwords is not None \
+                    and self._translator.loanwords.match(token, lang) is not None:
+                return True
+            english = self._keyword.get(_ENGLISH)
+            if english is not None and any(
+                    self._has_stem(english, word)
+                    for sense, _ in self._translator.senses_of(token, lang)
+                    for word in words(sense) if word not in self._stop):
+                return True
+        return self._misspelled(token)
+
+    @staticmethod
+    def _has_stem(index: KeywordIndex, token: str) -> bool:
+        stems = stem_tokens(token, index.lang, drop_stopwords=False)
+        return bool(stems) and index.has_stem(stems[0])
+
+    def _misspelled(self, token: str) -> bool:
+        """Whether `token` is one edit in six letters from an article's word."""
+        if len(token) < MIN_TYPO_LENGTH:
+            return False
+        slack = int(len(token) * MAX_TYPO_DISTANCE) + 1
+        pool = [w for length in range(len(token) - slack, len(token) + slack + 1)
+                for w in self._groups.get((token[0], length), ())]
+        return bool(pool) and process.extractOne(
+            token, pool, scorer=Levenshtein.normalized_distance,
+            score_cutoff=MAX_TYPO_DISTANCE) is not None
