@@ -228,6 +228,10 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
                f"chunks: embedded {report.embedded} texts, reused {report.reused} from the cache")
     click.echo(f"{report.index_kind} index built in {report.seconds:.1f} s, now served from "
                f"{report.path}")
+    stems = {lang: keyword.stem_count for lang, keyword in build.index.keyword.items()}
+    click.echo("the articles' vocabulary: " + ", ".join(
+        f"{lang} {count} stems" for lang, count in sorted(stems.items()))
+        + " (a question mostly in other words must match more closely to get suggestions)")
 
 
 @main.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,10 @@ def indexed(tmp_path_factory: pytest.TempPathFactory,
     result = CliRunner().invoke(main, ["index"], env=env)
     assert result.exit_code == 0, result.output
     assert "indexed 63 published articles" in result.output
+    vocabulary = next(line for line in result.output.splitlines()
+                      if line.startswith("the articles' vocabulary: "))
+    counts = re.findall(r"(?:en|sv|ru) (\d+) stems", vocabulary)
+    assert len(counts) == 3 and all(int(count) > 100 for count in counts), vocabulary
     again = CliRunner().invoke(main, ["index"], env=env)
     assert "embedded 0 texts" in again.output  # nothing changed, everything from the cache
     return env
