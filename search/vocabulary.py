@@ -31,6 +31,7 @@ from rapidfuzz.distance import Levenshtein
 from wordfreq import zipf_frequency
 
 from search.keyword import KeywordIndex
+from search.morphology import lemma_candidates
 from search.query_translation import QueryTranslator
 from search.text import stem_tokens, stopwords, words
 
@@ -50,6 +51,7 @@ MIN_WEIGHT = 0.5
 COMMON_ZIPF = 5.9
 _DIGITS = re.compile(r"\d")
 _ENGLISH = "en"
+_COMPOUNDING = "sv"  # the language whose new words are mostly compounds of known ones
 
 
 @dataclass(frozen=True)
@@ -110,17 +112,41 @@ class KnowledgeBaseVocabulary:
     def _is_known(self, token: str, lang: str) -> bool:
         if any(self._has_stem(index, token) for index in self._keyword.values()):
             return True
+        own = self._keyword.get(lang)
+        if own is not None and any(self._has_stem(own, lemma) for lemma, _ in
+                                   lemma_candidates(token, lang) if lemma != token):
+            return True  # bankkortet where the articles write bankkort
         if self._translator is not None and lang in self._translator.languages():
             if self._translator.loanwords is not None \
                     and self._translator.loanwords.match(token, lang) is not None:
                 return True
-            english = self._keyword.get(_ENGLISH)
-            if english is not None and any(
-                    self._has_stem(english, word)
-                    for sense, _ in self._translator.senses_of(token, lang)
-                    for word in words(sense) if word not in self._stop):
+            if self._in_lexicon(token, lang):
+                english = self._keyword.get(_ENGLISH)
+                if english is not None and any(
+                        self._has_stem(english, word)
+                        for sense, _ in self._translator.senses_of(token, lang)
+                        for word in words(sense) if word not in self._stop):
+                    return True
+            elif lang == _COMPOUNDING and self._known_parts(token, lang):
                 return True
         return self._misspelled(token)
+
+    def _in_lexicon(self, token: str, lang: str) -> bool:
+        """Whether a lexicon has the word itself (a compound's senses are its parts')."""
+        assert self._translator is not None
+        return any((lang, lemma) in self._translator.lexicon
+                   for lemma, _ in lemma_candidates(token, lang))
+
+    def _known_parts(self, token: str, lang: str) -> bool:
+        """A Swedish compound no lexicon has is familiar when both its parts are: "bankkortet"
+        where the articles speak of banks and cards, not "gymkort" where they never say gym."""
+        for cut in range(MIN_LENGTH, len(token) - MIN_LENGTH + 1):
+            head, tail = token[:cut], token[cut:]
+            heads = [head] + ([head[:-1]] if head.endswith("s") and len(head) > MIN_LENGTH
+                              else [])  # the linking s: tidningsbud
+            if any(self.is_known(h, lang) for h in heads) and self.is_known(tail, lang):
+                return True
+        return False
 
     @staticmethod
     def _has_stem(index: KeywordIndex, token: str) -> bool:

@@ -61,3 +61,14 @@ def test_a_common_word_weighs_less_than_a_topic(vocabulary) -> None:
 @pytest.mark.parametrize("question", ["", "🙂🙂", "a b c 42", "how do i"])
 def test_a_question_without_content_words_points_nowhere_else(vocabulary, question) -> None:
     assert vocabulary.familiarity(question, "en").share == 1.0
+
+
+def test_a_swedish_compound_is_familiar_only_when_both_its_parts_are() -> None:
+    index = index_of([("sv", "card", "Byt bankkort", "Lägg till ett nytt kort i appen. Banken "
+                                                    "skickar en kod.")])
+    lexicon = Lexicon({"sv": {"kort": {"card": 1.0, "paypal": 0.6}, "gym": {"gym": 1.0}}})
+    vocabulary = KnowledgeBaseVocabulary(index.keyword, [d.keyword_text for d in index.documents],
+                                         translator_for(index, lexicon))
+    assert vocabulary.unknown("mitt gymkort", "sv") == ["gymkort"]
+    assert vocabulary.unknown("bankkortet", "sv") == []  # the articles write "bankkort"
+    assert vocabulary.unknown("gymkortet", "sv") == ["gymkortet"]
