@@ -22,6 +22,7 @@ by hand.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -81,7 +82,10 @@ class KnowledgeBaseVocabulary:
                  translator: QueryTranslator | None = None):
         self._keyword = dict(keyword)
         self._translator = translator
-        surface = {token for text in texts for token in words(text) if len(token) >= MIN_LENGTH}
+        # Compared without accents: a Swedish keyboard-less "losenord" is the articles' lösenord.
+        surface = {_unaccented(token) for text in texts for token in words(text)
+                   if len(token) >= MIN_LENGTH}
+        self._surface = frozenset(surface)
         # Grouped by first letter and length, as loanwords are: a misspelling keeps the first
         # letter, and only words of about its length are compared.
         self._groups: dict[tuple[str, int], list[str]] = {}
@@ -154,7 +158,11 @@ class KnowledgeBaseVocabulary:
         return bool(stems) and index.has_stem(stems[0])
 
     def _misspelled(self, token: str) -> bool:
-        """Whether `token` is one edit in six letters from an article's word."""
+        """Whether `token` is an article's word typed without its accents, or one edit in six
+        letters from one."""
+        token = _unaccented(token)
+        if token in self._surface:
+            return True
         if len(token) < MIN_TYPO_LENGTH:
             return False
         slack = int(len(token) * MAX_TYPO_DISTANCE) + 1
@@ -163,3 +171,12 @@ class KnowledgeBaseVocabulary:
         return bool(pool) and process.extractOne(
             token, pool, scorer=Levenshtein.normalized_distance,
             score_cutoff=MAX_TYPO_DISTANCE) is not None
+
+
+def _unaccented(word: str) -> str:
+    """A Latin-letter word without its accents (å, ä, ö, é); other scripts as they are (й is
+    a letter of its own, not an accented и)."""
+    if not word.isascii() and all(ord(c) < 0x250 for c in word):
+        return "".join(c for c in unicodedata.normalize("NFKD", word)
+                       if not unicodedata.combining(c))
+    return word

@@ -72,3 +72,10 @@ def test_a_swedish_compound_is_familiar_only_when_both_its_parts_are() -> None:
     assert vocabulary.unknown("mitt gymkort", "sv") == ["gymkort"]
     assert vocabulary.unknown("bankkortet", "sv") == []  # the articles write "bankkort"
     assert vocabulary.unknown("gymkortet", "sv") == ["gymkortet"]
+
+
+def test_a_word_typed_without_its_accents_is_the_articles_word() -> None:
+    index = index_of([("sv", "password", "Glömt lösenord", "Återställ ditt lösenord.")])
+    vocabulary = KnowledgeBaseVocabulary(index.keyword, [d.keyword_text for d in index.documents])
+    assert vocabulary.unknown("glomt losenord aterstall", "sv") == []
+    assert vocabulary.unknown("блютуз", "ru") == ["блютуз"]  # Cyrillic is never folded
