@@ -42,6 +42,8 @@ MIN_LENGTH = 3
 # (one edit in six letters, as for loanwords); below MIN_TYPO_LENGTH letters only exact matches.
 MAX_TYPO_DISTANCE = 0.19
 MIN_TYPO_LENGTH = 5
+# Longer Swedish words are not split into parts (each split is a look-up of both parts).
+MAX_COMPOUND_LENGTH = 30
 # A word's weight is how much rarer than the most common words it is, on the Zipf scale (7: one
 # word in a hundred, as "the"; 3: one in a million; 0: never seen); common content words still count a
 # little.
@@ -114,6 +116,14 @@ class KnowledgeBaseVocabulary:
                 and not _DIGITS.search(token) and _zipf(token, lang) < COMMON_ZIPF)
 
     def _is_known(self, token: str, lang: str) -> bool:
+        if self._known_as_is(token, lang):
+            return True
+        return (lang == _COMPOUNDING and len(token) <= MAX_COMPOUND_LENGTH
+                and self._translator is not None and not self._in_lexicon(token, lang)
+                and self._known_parts(token, lang))
+
+    def _known_as_is(self, token: str, lang: str) -> bool:
+        """Known as the word it is (not as a compound of known words)."""
         if any(self._has_stem(index, token) for index in self._keyword.values()):
             return True
         own = self._keyword.get(lang)
@@ -131,8 +141,6 @@ class KnowledgeBaseVocabulary:
                         for sense, _ in self._translator.senses_of(token, lang)
                         for word in words(sense) if word not in self._stop):
                     return True
-            elif lang == _COMPOUNDING and self._known_parts(token, lang):
-                return True
         return self._misspelled(token)
 
     def _in_lexicon(self, token: str, lang: str) -> bool:
@@ -148,7 +156,8 @@ class KnowledgeBaseVocabulary:
             head, tail = token[:cut], token[cut:]
             heads = [head] + ([head[:-1]] if head.endswith("s") and len(head) > MIN_LENGTH
                               else [])  # the linking s: tidningsbud
-            if any(self.is_known(h, lang) for h in heads) and self.is_known(tail, lang):
+            if (any(self._known_as_is(h, lang) for h in heads)
+                    and self._known_as_is(tail, lang)):
                 return True
         return False
 

@@ -15,7 +15,7 @@ from kb.models import Event, Feedback, Ticket
 from kb.services import services
 from tests.support.app import rows
 from tests.support.articles import SAMPLE_ARTICLES
-from tests.support.browser import OUTPUT, ask, served_app
+from tests.support.browser import OUTPUT, ask, served_app, wait_for_chart
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -253,7 +253,7 @@ def test_dashboard_renders_charts_after_login(page, server) -> None:
     page.locator("#token").fill("s3cret-token")
     page.get_by_role("button", name="Sign in").click()
     page.locator("#funnel").wait_for()
-    page.wait_for_function("Chart.getChart(document.getElementById('rate-chart')) !== undefined")
+    assert wait_for_chart(page, "rate-chart")
     assert page.evaluate("Chart.getChart(document.getElementById('funnel-chart')).data"
                          ".datasets[0].data.length") == 7
     screenshot(page, "dashboard")
@@ -561,7 +561,7 @@ def test_dashboard_draws_a_single_week_as_bars_and_totals_last(page, server) -> 
     page.get_by_role("button", name="Sign in").click()
     page.locator("#funnel").wait_for()
     page.goto(f"{url}/admin/dashboard?period=week&from=2026-10-05&to=2026-10-11")
-    page.wait_for_function("Chart.getChart(document.getElementById('rate-chart')) !== undefined")
+    assert wait_for_chart(page, "rate-chart")
     chart = "Chart.getChart(document.getElementById('rate-chart'))"
     assert page.evaluate(f"{chart}.config.type") == "bar"
     assert page.evaluate(f"{chart}.data.labels") == ["2026-W41"]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from kb.services import services
-from tests.support.browser import ask, served_app
+from tests.support.browser import ask, served_app, wait_for_chart
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -183,7 +183,7 @@ def test_customers_text_stays_text_in_the_dashboard(page, server) -> None:
     page.locator("#token").fill("s3cret-token")
     page.get_by_role("button", name="Sign in").click()
     page.locator("#gaps").wait_for()
-    page.wait_for_function("Chart.getChart(document.getElementById('funnel-chart')) !== undefined")
+    assert wait_for_chart(page, "funnel-chart")
     gaps = page.locator("#gaps").inner_text()
     assert GAP in gaps  # the question as asked, shown as text
     assert TITLE in gaps  # the ticket's subject

@@ -15,12 +15,22 @@ from kb import create_app
 from kb.services import services
 from tests.support.app import app_config
 from tests.support.articles import REPO
+from tests.support.waiting import eventually
 
 CHROMIUM = os.environ.get("KB_TEST_CHROMIUM", "/usr/bin/chromium")
 # Screenshots, for a person to look at each language.
 OUTPUT = REPO / "test-output"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def wait_for_chart(page, element_id: str, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """Whether Chart.js drew a chart into `element_id` within `timeout` seconds. Polled from
+    here: the pages' Content-Security-Policy forbids the eval Playwright's in-page polling
+    (`wait_for_function`) needs, and a chart not drawn at its first look made that fail."""
+    return bool(eventually(lambda: page.evaluate(
+        "id => typeof Chart !== 'undefined' && Chart.getChart(document.getElementById(id)) "
+        "!== undefined", element_id), timeout))
 
 
 def ask(page, subject: str, message: str) -> None:  # type: ignore[no-untyped-def]

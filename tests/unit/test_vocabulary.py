@@ -79,3 +79,10 @@ def test_a_word_typed_without_its_accents_is_the_articles_word() -> None:
     vocabulary = KnowledgeBaseVocabulary(index.keyword, [d.keyword_text for d in index.documents])
     assert vocabulary.unknown("glomt losenord aterstall", "sv") == []
     assert vocabulary.unknown("блютуз", "ru") == ["блютуз"]  # Cyrillic is never folded
+
+
+def test_a_huge_question_is_read_in_bounded_time(vocabulary) -> None:
+    # Every word is looked up once, and a word is split into parts only up to a length.
+    huge = " ".join(["gymkortsavgiftsbetalningspåminnelse" * 20] + ["plan"] * 500)
+    found = vocabulary.familiarity(huge, "sv")
+    assert len(found.unknown) == 1 and 0.0 < found.share < 1.0
