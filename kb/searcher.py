@@ -14,6 +14,7 @@ from search import (AnswerCache, ArticleSet, BuildReport, CachedEmbedder, Embedd
                     SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
                     document_from_article, load_articles, load_embedder, load_lexicon_dir,
                     publish_index, ranking_config_for, translator_for)
+from search.ranking import TRANSLATION_TARGET
 
 # Inside a build: the article files it was made from.
 ARTICLES = "articles"
@@ -58,8 +59,12 @@ def imported_lexicon(settings: Mapping[str, Any]) -> Lexicon:
 
 
 def ranking_config(settings: Mapping[str, Any], model: str) -> RankingConfig:
-    """How answers are ranked with `model`: the same for the service and `kb eval`."""
-    return ranking_config_for(model, settings["SOURCE_LANGUAGE"])
+    """How answers are ranked with `model` and the dictionaries imported: the same for the
+    service, `kb eval` and `kb tune`."""
+    read_in_english = {lang for lang in settings["LANGUAGES"] if lang != TRANSLATION_TARGET}
+    covered = set(imported_lexicon(settings).languages())
+    return ranking_config_for(model, settings["SOURCE_LANGUAGE"],
+                              dictionaries=read_in_english <= covered)
 
 
 def engine_for(index: SearchIndex, embedder: Embedder, settings: Mapping[str, Any],

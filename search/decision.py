@@ -63,6 +63,28 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
                               unfamiliar_dense=0.20, unfamiliar_chargram=0.21),
     "default": AbstainRule(min_dense=0.20, min_chargram=0.04),
 }
+# The same, chosen (`kb tune` with no dictionaries imported) for a knowledge base whose Swedish and
+# Russian questions are read with the lexicon learned from its own translations only: without a
+# dictionary, the everyday words the articles do not use cannot be recognised, so more words of
+# answerable questions count as unknown and the cuts that suit the dictionaries abstain too often
+# (docs/quality.md).
+ABSTAIN_WITHOUT_DICTIONARIES: Mapping[str, AbstainRule] = {
+    "en": DEFAULT_ABSTAIN["en"],
+    "sv": AbstainRule(min_dense=0.42, min_chargram=0.09, min_familiar=0.6,
+                      unfamiliar_dense=0.58, unfamiliar_chargram=0.11),
+    "ru": AbstainRule(min_dense=0.30, min_chargram=0.09, min_familiar=0.6,
+                      unfamiliar_dense=0.48, unfamiliar_chargram=0.10),
+    "translated": AbstainRule(min_dense=0.20, min_chargram=0.10, min_familiar=0.6,
+                              unfamiliar_dense=0.20, unfamiliar_chargram=0.25),
+    "default": DEFAULT_ABSTAIN["default"],
+}
+
+
+def abstain_rules(dictionaries: bool) -> dict[str, AbstainRule]:
+    """The rules for a knowledge base that reads questions with imported dictionaries, or not."""
+    return dict(DEFAULT_ABSTAIN if dictionaries else ABSTAIN_WITHOUT_DICTIONARIES)
+
+
 # A second or third suggestion only at this share of the first one's score (chosen as above:
 # the largest that costs Recall@3 at most .01).
 DEFAULT_RELATIVE_MARGIN = 0.6

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.decision import DEFAULT_ABSTAIN, DEFAULT_RELATIVE_MARGIN, AbstainRule
+from search.decision import DEFAULT_ABSTAIN, DEFAULT_RELATIVE_MARGIN, AbstainRule, abstain_rules
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, normalize_scores
 from search.synonyms import EXPANSION_WEIGHT
 
@@ -53,14 +53,17 @@ class RankingConfig:
     relative_margin: float = DEFAULT_RELATIVE_MARGIN
 
 
-def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET) -> RankingConfig:
+def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,
+                       dictionaries: bool = True) -> RankingConfig:
     """The ranking configuration for a model: the one place the service and `kb eval` get it.
     Articles missing in a customer's language are shown in `source_language`, as the articles
-    API does."""
+    API does; `dictionaries` says whether imported dictionaries read the questions of every
+    language served besides English (the decision's rules differ: search/decision.py)."""
     from search.embedder import is_multilingual
 
     return RankingConfig(fallback_languages=(source_language,),
-                         embed_translation=not is_multilingual(model))
+                         embed_translation=not is_multilingual(model),
+                         abstain=abstain_rules(dictionaries))
 
 
 @dataclass

@@ -69,3 +69,27 @@ def test_abstention_reads_the_rule_of_the_language_compared_in() -> None:
     assert not decide([1.0], best, translated).abstained
     assert rule_for(config.abstain, rule_key("ru", False)) == AbstainRule(0.5, 0.5)
     assert not decide([1.0], best, None).abstained
+
+
+def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp_path) -> None:
+    from kb.searcher import ranking_config
+    from kb.settings import load_settings
+    from search.decision import ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_ABSTAIN
+
+    assert ranking_config_for("all-MiniLM-L6-v2").abstain == DEFAULT_ABSTAIN
+    assert ranking_config_for("all-MiniLM-L6-v2", dictionaries=False).abstain == \
+        ABSTAIN_WITHOUT_DICTIONARIES
+    assert DEFAULT_ABSTAIN["sv"] != ABSTAIN_WITHOUT_DICTIONARIES["sv"]
+
+    def rules(*files: str):  # type: ignore[no-untyped-def]
+        folder = tmp_path / "-".join(files or ("none",))
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_text("lösenord\tpassword\t1.0\n", encoding="utf-8")
+        settings = load_settings(environ={}, overrides={"LEXICON_DIR": str(folder),
+                                                         "INSTANCE_PATH": str(tmp_path)})
+        return ranking_config(settings, "all-MiniLM-L6-v2").abstain
+
+    assert rules() == ABSTAIN_WITHOUT_DICTIONARIES
+    assert rules("sv-en.test.tsv") == ABSTAIN_WITHOUT_DICTIONARIES  # Russian is not covered
+    assert rules("sv-en.test.tsv", "ru-en.test.tsv") == DEFAULT_ABSTAIN
