@@ -450,7 +450,9 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
         return
     recorded = {name: [q for engine, queries in pairs for q in record_questions(engine, queries)]
                 for name, pairs in engines.items()}
-    _tune_decision(recorded, as_json)
+    from search.decision import DEFAULT_ABSTAIN
+    _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN" if config.abstain == DEFAULT_ABSTAIN
+                   else "ABSTAIN_WITHOUT_DICTIONARIES")
 
 
 def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:
@@ -486,8 +488,10 @@ def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool
     click.echo(f"({runs.searches} searches)", err=True)
 
 
-def _tune_decision(recorded: Any, as_json: bool) -> None:
-    """Abstention rules and margin, replayed on recorded candidates, each help center left out."""
+def _tune_decision(recorded: Any, as_json: bool, table: str) -> None:
+    """Abstention rules and margin, replayed on recorded candidates, each help center left out;
+    `table` names the rules of search/decision.py that the choice on all is for (the service
+    uses one with the dictionaries imported, the other without)."""
     from search import choose, leave_one_out
 
     left_out = leave_one_out(recorded)
@@ -504,7 +508,7 @@ def _tune_decision(recorded: Any, as_json: bool) -> None:
         click.echo(json.dumps({"left_out": {name: {"chosen_on_others": params(choice),
                                                    "tasks": tasks}
                                             for name, (choice, tasks) in left_out.items()},
-                               "chosen_on_all": params(overall)}, indent=2))
+                               "chosen_on_all": params(overall), "for": table}, indent=2))
         return
     for name, (choice, tasks) in left_out.items():
         click.echo(f"== {name}, left out (parameters chosen on the others: "
@@ -517,7 +521,7 @@ def _tune_decision(recorded: Any, as_json: bool) -> None:
                 f"{metrics['shown']:>8.2f}" if "recall@3" in metrics
                 else f"{'':>28s}{metrics['abstain_rate']:>9.3f}"))
         click.echo("")
-    click.echo(f"chosen on all help centers (search/decision.py defaults): "
+    click.echo(f"chosen on all help centers (search/decision.py {table}): "
                f"{json.dumps(params(overall))}")
 
 
