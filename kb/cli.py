@@ -228,10 +228,6 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
                f"chunks: embedded {report.embedded} texts, reused {report.reused} from the cache")
     click.echo(f"{report.index_kind} index built in {report.seconds:.1f} s, now served from "
                f"{report.path}")
-    stems = {lang: keyword.stem_count for lang, keyword in build.index.keyword.items()}
-    click.echo("the articles' vocabulary: " + ", ".join(
-        f"{lang} {count} stems" for lang, count in sorted(stems.items()))
-        + " (a question mostly in other words must match more closely to get suggestions)")
 
 
 @main.command()
@@ -301,8 +297,8 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
         answer = to_json(response)
         if explain:
             answer["explanation"] = response.explanation
-            answer["familiar"] = response.familiar
-            answer["unknown_words"] = response.unknown_words
+            answer["familiar_share"] = response.familiar_share
+            answer["unknown_words"] = list(response.unknown_words)
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     click.echo(f"language: {response.lang} ({response.lang_reason}), {response.took_ms:.0f} ms")
@@ -315,7 +311,7 @@ def search(ctx: Context, question: str, lang: str | None, limit: int, as_json: b
         click.echo(f"why: {response.explanation}")
         if response.unknown_words:
             click.echo(f"words no article uses: {', '.join(response.unknown_words)} (familiar "
-                       f"share {response.familiar:.2f})")
+                       f"share {response.familiar_share:.2f})")
         reading = engine.english_reading(response.query, response.lang)
         if reading is not None:
             click.echo("read in English as: " + "; ".join(
@@ -345,8 +341,8 @@ def evaluate_command(ctx: Context, sets: tuple[Path, ...], corpus: Path | None,
                      queries: Path | None, as_json: bool, translation: str) -> None:
     """Score the engine on evaluation sets (retrieval or deflection), next to plain BM25."""
     from kb.searcher import embedder_for, imported_lexicon, ranking_config
-    from search import (EvalDataError, LexiconError, ModelLoadError, TranslationSetup, evaluate,
-                        read_jsonl)
+    from search import (EvalDataError, Lexicon, LexiconError, ModelLoadError, TranslationSetup,
+                        evaluate, read_jsonl)
 
     if (corpus is None) != (queries is None):
         raise click.UsageError("give --corpus and --queries together (or --set FOLDER)")
@@ -365,7 +361,7 @@ def evaluate_command(ctx: Context, sets: tuple[Path, ...], corpus: Path | None,
             enabled=translation != "off")
     except (EvalDataError, ModelLoadError, LexiconError) as exc:
         raise _fail_on(exc) from None
-    config = ranking_config(ctx.settings, embedder.name)
+    config = ranking_config(ctx.settings, embedder.name, setup.dictionaries or Lexicon())
     reports = {name: evaluate(records, questions, embedder, ctx.settings["LANGUAGES"], config,
                               progress=lambda msg: click.echo(msg, err=True), translation=setup)
                for name, records, questions in data}
@@ -431,7 +427,7 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
         embedder = embedder_for(ctx.settings)
         embedder.inner.document_threads = os.cpu_count() or 1  # nothing else to serve here
         setup = TranslationSetup(dictionaries=imported_lexicon(ctx.settings))
-        config = ranking_config(ctx.settings, embedder.name)
+        config = ranking_config(ctx.settings, embedder.name, setup.dictionaries)
         memo = QueryMemo(embedder)
         engines: dict[str, list[tuple[Any, list[Any]]]] = {}
         for folder in sets:
@@ -450,8 +446,8 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
         return
     recorded = {name: [q for engine, queries in pairs for q in record_questions(engine, queries)]
                 for name, pairs in engines.items()}
-    from search.decision import DEFAULT_ABSTAIN
-    _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN" if config.abstain == DEFAULT_ABSTAIN
+    read = setup.dictionaries.dictionary_languages() if setup.dictionaries else []
+    _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN" if {"sv", "ru"} <= set(read)
                    else "ABSTAIN_WITHOUT_DICTIONARIES")
 
 
@@ -492,15 +488,16 @@ def _tune_decision(recorded: Any, as_json: bool, table: str) -> None:
     """Abstention rules and margin, replayed on recorded candidates, each help center left out;
     `table` names the rules of search/decision.py that the choice on all is for (the service
     uses one with the dictionaries imported, the other without)."""
+    from dataclasses import asdict
+
     from search import choose, leave_one_out
 
     left_out = leave_one_out(recorded)
     overall = choose([q for questions in recorded.values() for q in questions])
 
     def params(choice: Any) -> dict[str, Any]:
-        return {"abstain": {key: [rule.min_dense, rule.min_chargram] + (
-                                [rule.min_familiar, rule.unfamiliar_dense,
-                                 rule.unfamiliar_chargram] if rule.min_familiar else [])
+        return {"abstain": {key: {name: value for name, value in asdict(rule).items()
+                                  if name != "min_bm25"}
                             for key, rule in sorted(choice.abstain.items())},
                 "relative_margin": choice.relative_margin}
 

@@ -14,7 +14,6 @@ from search import (AnswerCache, ArticleSet, BuildReport, CachedEmbedder, Embedd
                     SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
                     document_from_article, load_articles, load_embedder, load_lexicon_dir,
                     publish_index, ranking_config_for, translator_for)
-from search.ranking import TRANSLATION_TARGET
 
 # Inside a build: the article files it was made from.
 ARTICLES = "articles"
@@ -58,13 +57,14 @@ def imported_lexicon(settings: Mapping[str, Any]) -> Lexicon:
     return _LEXICONS[key][1]
 
 
-def ranking_config(settings: Mapping[str, Any], model: str) -> RankingConfig:
-    """How answers are ranked with `model` and the dictionaries imported: the same for the
-    service, `kb eval` and `kb tune`."""
-    read_in_english = {lang for lang in settings["LANGUAGES"] if lang != TRANSLATION_TARGET}
-    covered = set(imported_lexicon(settings).languages())
+def ranking_config(settings: Mapping[str, Any], model: str,
+                   dictionaries: Lexicon | None = None) -> RankingConfig:
+    """How answers are ranked with `model` when questions are read with `dictionaries` (by
+    default the imported ones): the same for the service, `kb eval` and `kb tune`."""
+    if dictionaries is None:
+        dictionaries = imported_lexicon(settings)
     return ranking_config_for(model, settings["SOURCE_LANGUAGE"],
-                              dictionaries=read_in_english <= covered)
+                              dictionary_languages=dictionaries.dictionary_languages())
 
 
 def engine_for(index: SearchIndex, embedder: Embedder, settings: Mapping[str, Any],

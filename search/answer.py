@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -59,8 +59,8 @@ class SearchResponse:
     rule: str = ""  # which abstention rule judged the best article (search/decision.py)
     # How much of the question the knowledge base speaks of, and the words it never uses
     # (search/vocabulary.py).
-    familiar: float = 1.0
-    unknown_words: list[str] = field(default_factory=list)
+    familiar_share: float = 1.0
+    unknown_words: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a shared cache (where it came from is not part of the answer)."""
@@ -73,6 +73,7 @@ class SearchResponse:
         """The response `to_dict` described."""
         values = dict(data)
         values["results"] = [Result(**result) for result in values["results"]]
+        values["unknown_words"] = tuple(values.get("unknown_words", ()))
         return cls(**values)
 
 

@@ -15,7 +15,7 @@ Its parameters are data in `RankingConfig`, chosen leave-one-help-center-out (`k
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -26,42 +26,45 @@ class AbstainRule:
     min_dense: float
     min_chargram: float
     min_bm25: float = float("inf")
-    # A question whose familiar share (search/vocabulary.py) is below `min_familiar` is judged
+    # A question whose familiar share (search/vocabulary.py) is below `unfamiliar_below` is judged
     # by the stricter cuts after it (0: every question by the cuts above).
-    min_familiar: float = 0.0
+    unfamiliar_below: float = 0.0
     unfamiliar_dense: float = 0.0
     unfamiliar_chargram: float = 0.0
 
-    def cuts(self, familiar: float = 1.0) -> tuple[float, float]:
-        """The dense and character n-gram cuts for a question this familiar."""
-        if familiar < self.min_familiar:
+    def cuts(self, familiar_share: float = 1.0) -> tuple[float, float]:
+        """The dense and character n-gram cuts for a question with this familiar share."""
+        if familiar_share < self.unfamiliar_below:
             return (max(self.min_dense, self.unfamiliar_dense),
                     max(self.min_chargram, self.unfamiliar_chargram))
         return self.min_dense, self.min_chargram
 
     def keeps(self, dense: float, chargram: float, bm25: float = 0.0,
-              familiar: float = 1.0) -> bool:
-        min_dense, min_chargram = self.cuts(familiar)
+              familiar_share: float = 1.0) -> bool:
+        min_dense, min_chargram = self.cuts(familiar_share)
         return dense >= min_dense or chargram >= min_chargram or bm25 >= self.min_bm25
 
 
 # Chosen by `kb tune` on the three development help centers together; what a help center left
 # out of that choice gets is in docs/quality.md. Each is the strictest set of cuts that keeps
-# false abstention at or below .03 on the help centers it was chosen on; `min_familiar` is the
+# false abstention at or below .03 on the help centers it was chosen on; `unfamiliar_below` is the
 # familiar share below which the stricter cuts apply. Questions in the help center's own words
 # were almost never off-topic on the three help centers, so the first cuts are low in English
 # and Russian: there the decision is in the stricter ones.
 DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
-    "en": AbstainRule(min_dense=0.20, min_chargram=0.04, min_familiar=0.8,
+    "en": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.8,
                       unfamiliar_dense=0.34, unfamiliar_chargram=0.17),
-    "sv": AbstainRule(min_dense=0.32, min_chargram=0.08, min_familiar=0.6,
+    "sv": AbstainRule(min_dense=0.32, min_chargram=0.08, unfamiliar_below=0.6,
                       unfamiliar_dense=0.58, unfamiliar_chargram=0.14),
-    "ru": AbstainRule(min_dense=0.20, min_chargram=0.04, min_familiar=0.8,
+    "ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.8,
                       unfamiliar_dense=0.48, unfamiliar_chargram=0.15),
     # A Swedish or Russian question compared in English, through its word-by-word translation.
-    "translated": AbstainRule(min_dense=0.20, min_chargram=0.04, min_familiar=0.8,
+    "translated": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.8,
                               unfamiliar_dense=0.20, unfamiliar_chargram=0.21),
-    "default": AbstainRule(min_dense=0.20, min_chargram=0.04),
+    # Another language: part by part the most lenient of the rules above (`most_lenient` in
+    # search/tuning.py).
+    "default": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
+                           unfamiliar_dense=0.20, unfamiliar_chargram=0.14),
 }
 # The same, chosen (`kb tune` with no dictionaries imported) for a knowledge base whose Swedish and
 # Russian questions are read with the lexicon learned from its own translations only: without a
@@ -70,19 +73,31 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
 # (docs/quality.md).
 ABSTAIN_WITHOUT_DICTIONARIES: Mapping[str, AbstainRule] = {
     "en": DEFAULT_ABSTAIN["en"],
-    "sv": AbstainRule(min_dense=0.42, min_chargram=0.09, min_familiar=0.6,
+    "sv": AbstainRule(min_dense=0.42, min_chargram=0.09, unfamiliar_below=0.6,
                       unfamiliar_dense=0.58, unfamiliar_chargram=0.11),
-    "ru": AbstainRule(min_dense=0.30, min_chargram=0.09, min_familiar=0.6,
+    "ru": AbstainRule(min_dense=0.30, min_chargram=0.09, unfamiliar_below=0.6,
                       unfamiliar_dense=0.48, unfamiliar_chargram=0.10),
-    "translated": AbstainRule(min_dense=0.20, min_chargram=0.10, min_familiar=0.6,
+    "translated": AbstainRule(min_dense=0.20, min_chargram=0.10, unfamiliar_below=0.6,
                               unfamiliar_dense=0.20, unfamiliar_chargram=0.25),
-    "default": DEFAULT_ABSTAIN["default"],
+    "default": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
+                           unfamiliar_dense=0.20, unfamiliar_chargram=0.10),
 }
 
 
-def abstain_rules(dictionaries: bool) -> dict[str, AbstainRule]:
-    """The rules for a knowledge base that reads questions with imported dictionaries, or not."""
-    return dict(DEFAULT_ABSTAIN if dictionaries else ABSTAIN_WITHOUT_DICTIONARIES)
+# The languages whose questions the rule of each key reads ("translated": a Swedish or Russian
+# question compared in English). English questions need no dictionary; the default rule, the
+# most lenient of its table, follows the table as a whole.
+_READS = {"sv": ("sv",), "ru": ("ru",), "translated": ("sv", "ru"), "default": ("sv", "ru")}
+
+
+def abstain_rules(dictionary_languages: Collection[str] | None = None) -> dict[str, AbstainRule]:
+    """The rules, per key: the one chosen with dictionaries where imported dictionaries read the
+    questions it judges (`dictionary_languages`; None: every language), else the one chosen
+    without them."""
+    return {key: rule if dictionary_languages is None or all(
+                lang in dictionary_languages for lang in _READS.get(key, ()))
+            else ABSTAIN_WITHOUT_DICTIONARIES[key]
+            for key, rule in DEFAULT_ABSTAIN.items()}
 
 
 # A second or third suggestion only at this share of the first one's score (chosen as above:
@@ -115,20 +130,21 @@ def rule_for(rules: Mapping[str, AbstainRule], key: str) -> AbstainRule:
 
 
 def decide(scores: Sequence[float], best: Mapping[str, float], rule: AbstainRule | None,
-           relative_margin: float = 0.0, key: str = "", familiar: float = 1.0,
-           unknown: Sequence[str] = ()) -> Decision:
+           relative_margin: float = 0.0, key: str = "", familiar_share: float = 1.0,
+           unknown_words: Sequence[str] = ()) -> Decision:
     """How many of the results (ranked by `scores`, best first; `best` holds the first one's
-    dense, chargram and bm25 signals) to suggest, for a question whose familiar share is
-    `familiar` (`unknown`: the words the knowledge base never uses, for the explanation)."""
+    dense, chargram and bm25 signals) to suggest, for a question with that familiar share
+    (search/vocabulary.py; `unknown_words`, the words no article uses, for the explanation)."""
     if not scores:
         return Decision(0, "no article in the languages this customer is served", key)
     if rule is not None and not rule.keeps(best["dense"], best["chargram"], best.get("bm25", 0.0),
-                                           familiar):
-        min_dense, min_chargram = rule.cuts(familiar)
+                                           familiar_share):
+        min_dense, min_chargram = rule.cuts(familiar_share)
         stricter = (min_dense, min_chargram) != (rule.min_dense, rule.min_chargram)
         return Decision(0, (
-            (f"the question is mostly about what this help center never mentions ("
-             f"{', '.join(unknown)}; familiar share {familiar:.2f} < {rule.min_familiar:.2f}), "
+            (f"the question names what this help center never mentions ("
+             f"{', '.join(unknown_words)}; familiar share {familiar_share:.2f} < "
+             f"{rule.unfamiliar_below:.2f}), "
              "and " if stricter else "")
             + f"the best article is neither close in meaning (dense {best['dense']:.2f} < "
             f"{min_dense:.2f}) nor in wording (character n-grams {best['chargram']:.2f} < "

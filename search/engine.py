@@ -73,10 +73,9 @@ class SearchEngine:
         language detector."""
         _ = self.index.keyword
         self.query.warm_up()
-        self.vocabulary.familiarity("warm up", self.languages[0])  # and the word frequencies
         # One question end to end, and one in every language: the lazily loaded code, the
-        # model's first-run allocations and each language's served pool (which visits every
-        # document) then sit in the preloaded master's pages, shared by every worker forked
+        # model's first-run allocations, each language's served pool (which visits every
+        # document) and word frequencies then sit in the preloaded master's pages, shared by every worker forked
         # from it.
         self.search("warm up", limit=1)
         for lang in self.languages:
@@ -123,8 +122,8 @@ class SearchEngine:
                               decision.abstained, (time.perf_counter() - started) * 1000,
                               question.repair.text if question.repair else None,
                               explanation=decision.reason, rule=decision.rule,
-                              familiar=round(familiarity.share, 4),
-                              unknown_words=list(familiarity.unknown))
+                              familiar_share=familiarity.share,
+                              unknown_words=familiarity.unknown)
 
     def _answer(self, question: Question, familiarity: Familiarity, limit: int,
                 pool: Callable[[Document], bool] | None) -> tuple[list[Result], Decision]:

@@ -168,7 +168,9 @@ def evaluate(corpus: Sequence[Mapping[str, Any]], queries: Sequence[Mapping[str,
     """Run every query of the set and score it by the protocol of its kind, ranked by `config`
     (by default the model's, as the service ranks)."""
     translation = translation or TranslationSetup()
-    config = config or ranking_config_for(embedder.name)
+    config = config or ranking_config_for(
+        embedder.name, dictionary_languages=(translation.dictionaries or Lexicon())
+        .dictionary_languages())
     deflection = _is_deflection(queries)
     outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)
     baseline_outcomes: dict[str, list[QueryOutcome]] = defaultdict(list)

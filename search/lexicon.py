@@ -32,6 +32,11 @@ def source_key(word: str) -> str:
     return normalize(word).replace("\u0301", "").strip()
 
 
+# Source words a language needs for its questions to count as read by a dictionary (the open
+# dictionaries hold tens of thousands; a list of product terms a few dozen).
+MIN_DICTIONARY_ENTRIES = 1000
+
+
 @dataclass
 class Lexicon:
     """Source-language lemma -> {English term: weight}, for each source language."""
@@ -61,6 +66,10 @@ class Lexicon:
                 for sense in senses:
                     found.update(words(sense))
         return found
+
+    def dictionary_languages(self) -> list[str]:
+        """The source languages it holds a dictionary of, not a handful of words."""
+        return [lang for lang in self.languages() if self.size(lang) >= MIN_DICTIONARY_ENTRIES]
 
     def size(self, lang: str | None = None) -> int:
         langs = [lang] if lang else self.entries

@@ -24,10 +24,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from search.morphology import lemma_candidates
+from search.near_words import NearWords
 from search.text import stem_tokens, words
 
 # Letters whose spelling in a loan varies; the first reading is the usual transliteration.
@@ -43,11 +41,8 @@ _PLAIN = {
 }
 # At most this many spellings per word: each ambiguous letter multiplies them.
 MAX_SPELLINGS = 48
-# Edit distance allowed, as a share of the longer word's length (one edit in six letters: воллет
-# = wallet, таймер = timer; not one in five: токен is not "taken"); below MIN_FUZZY_LENGTH letters
-# a loan must match exactly (апи = api), since short words are one edit away from many others.
-MAX_DISTANCE = 0.19
-MIN_FUZZY_LENGTH = 5
+# Shorter words are not taken for loans at all; below MIN_FUZZY_LENGTH letters
+# (search/near_words.py) a loan must match exactly (апи = api).
 MIN_LENGTH = 3
 _CYRILLIC = re.compile(r"^[а-я]+$")
 _LATIN = re.compile(r"^[a-z]+$")
@@ -82,11 +77,7 @@ class LoanwordMatcher:
     def __init__(self, texts: Iterable[str]):
         vocabulary = {token for text in texts for token in words(text)
                       if len(token) >= MIN_LENGTH and _LATIN.match(token)}
-        # Grouped by first letter and length: a loan keeps its first sound, and a fuzzy match
-        # only ever compares words of about its own length.
-        self._groups: dict[tuple[str, int], list[str]] = {}
-        for token in sorted(vocabulary):
-            self._groups.setdefault((token[0], len(token)), []).append(token)
+        self._near = NearWords(vocabulary)  # a loan keeps its first sound
         self._known = vocabulary
         # English stem -> the word as articles write it, so "merg" (merg-as) finds "merged".
         self._by_stem: dict[str, str] = {}
@@ -124,16 +115,7 @@ class LoanwordMatcher:
         for exact in (spelled, spelled + "e"):  # English spells a silent e: эппл = apple, мерж = merge
             if exact in self._known:
                 return 0.0, exact
-        if len(spelled) < MIN_FUZZY_LENGTH:
-            return None
-        slack = int(len(spelled) * MAX_DISTANCE) + 1
-        pool = [w for length in range(len(spelled) - slack, len(spelled) + slack + 1)
-                for w in self._groups.get((spelled[0], length), ())]
-        if not pool:
-            return None
-        found = process.extractOne(spelled, pool, scorer=Levenshtein.normalized_distance,
-                                   score_cutoff=MAX_DISTANCE)
-        return (float(found[1]), found[0]) if found is not None else None
+        return self._near.nearest(spelled)
 
     def _english(self, word: str) -> str | None:
         if word in self._known:

@@ -3,11 +3,13 @@
 Russian inflection is rich (хочу, заказа, оплатила): pymorphy3 analyses a word into its possible
 lemmas with probabilities. Swedish is regular enough for suffix rules (får -> få, beställningen ->
 beställning, skickade -> skicka); the candidates are filtered by the lexicon, and compounds
-(presentkortet -> present + kort) are split against it (see QueryTranslator).
+(presentkortet -> present + kort) are split against it (`swedish_splits`; see QueryTranslator
+and search/vocabulary.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -139,3 +141,16 @@ def lemma_candidates(word: str, lang: str) -> list[tuple[str, float]]:
     if lang == "sv":
         return swedish_candidates(word)
     return [(word, 1.0)]
+
+
+# A part of a Swedish compound has at least this many letters.
+MIN_COMPOUND_PART = 3
+
+
+def swedish_splits(word: str) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every way to read a Swedish word as two parts: the forms its first part may have (with
+    and without the linking s: tidning-s-bud) and its second part."""
+    for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1):
+        head, tail = word[:cut], word[cut:]
+        linked = head.endswith("s") and len(head) > MIN_COMPOUND_PART
+        yield ((head, head[:-1]) if linked else (head,)), tail

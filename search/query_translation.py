@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from search.lexicon import Lexicon
 from search.loanwords import LoanwordMatcher
-from search.morphology import lemma_candidates, swedish_candidates
+from search.morphology import lemma_candidates, swedish_candidates, swedish_splits
 from search.text import stopwords, words
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 MAX_SENSES = 3
 MIN_SENSE_SHARE = 0.25  # a sense scoring below this share of the best one is dropped
-MIN_COMPOUND_PART = 3
 # How much an English look-alike counts next to a Swedish word's dictionary senses ("token" is
 # also a fool): enough to win where the English articles use it and the other senses they do not.
 LOAN_SHARE = 0.5
@@ -166,10 +165,8 @@ class QueryTranslator:
     def _compound(self, token: str) -> dict[str, float]:
         """Swedish compounds: the split whose parts are both known, preferring even parts."""
         best: tuple[float, dict[str, float]] | None = None
-        for cut in range(MIN_COMPOUND_PART, len(token) - MIN_COMPOUND_PART + 1):
-            head, tail = token[:cut], token[cut:]
-            heads = [head] + ([head[:-1]] if head.endswith("s") and len(head) > MIN_COMPOUND_PART
-                              else [])
+        for heads, tail in swedish_splits(token):
+            head = heads[0]
             head_senses = next((s for h in heads if (s := self.lexicon.senses("sv", h))), None)
             tail_senses = next((s for t, _ in swedish_candidates(tail)
                                 if (s := self.lexicon.senses("sv", t))), None)

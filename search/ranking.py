@@ -7,7 +7,7 @@ signals are normalized and weighted is in `search/fusion.py`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,16 +54,16 @@ class RankingConfig:
 
 
 def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,
-                       dictionaries: bool = True) -> RankingConfig:
+                       dictionary_languages: Collection[str] | None = None) -> RankingConfig:
     """The ranking configuration for a model: the one place the service and `kb eval` get it.
     Articles missing in a customer's language are shown in `source_language`, as the articles
-    API does; `dictionaries` says whether imported dictionaries read the questions of every
-    language served besides English (the decision's rules differ: search/decision.py)."""
+    API does; `dictionary_languages` are those whose questions imported dictionaries read
+    (None: all), which the decision's rules depend on (search/decision.py)."""
     from search.embedder import is_multilingual
 
     return RankingConfig(fallback_languages=(source_language,),
                          embed_translation=not is_multilingual(model),
-                         abstain=abstain_rules(dictionaries))
+                         abstain=abstain_rules(dictionary_languages))
 
 
 @dataclass

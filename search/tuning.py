@@ -17,7 +17,7 @@ does not, so its false abstention is an upper bound.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,6 +51,7 @@ class Recorded:
     ids: tuple[str, ...]
     scores: tuple[float, ...]
     best: Mapping[str, float]
+    familiar_share: float = 1.0  # of the question (search/vocabulary.py)
 
 
 @dataclass
@@ -73,7 +74,7 @@ def replay(question: Recorded, rules: Mapping[str, AbstainRule] | None,
     if rules is not None:
         rule = rules.get(question.rule, rules.get("default"))
     decision = decide(question.scores, question.best, rule, relative_margin, question.rule,
-                      question.best.get("familiar", 1.0))
+                      question.familiar_share)
     return question.ids[:decision.count]
 
 
@@ -129,14 +130,14 @@ def choose_rule(questions: Sequence[Recorded], key: str,
     stricter = ((cut_dense.T >= cut_dense) & (cut_chars.T >= cut_chars))
     allowed = max_false * len(answerable) + 1e-9
     best: tuple[float, float, AbstainRule] | None = None
-    for min_familiar in FAMILIAR_GRID:
+    for unfamiliar_below in FAMILIAR_GRID:
         def unfamiliar(q: Recorded) -> bool:
-            return q.best.get("familiar", 1.0) < min_familiar
+            return q.familiar_share < unfamiliar_below
         false = (abstained([q for q in answerable if not unfamiliar(q)])[:, None]
                  + abstained([q for q in answerable if unfamiliar(q)])[None, :])
         caught = (abstained([q for q in off_topic if not unfamiliar(q)])[:, None]
                   + abstained([q for q in off_topic if unfamiliar(q)])[None, :])
-        if min_familiar == 0.0:
+        if unfamiliar_below == 0.0:
             feasible = np.eye(len(grid), dtype=bool)  # one cut for every question
         else:
             feasible = stricter.copy()
@@ -152,11 +153,28 @@ def choose_rule(questions: Sequence[Recorded], key: str,
         if best is None or rank > best[:2]:
             (min_dense, min_chargram), (strict_dense, strict_chargram) = grid[base], grid[strict]
             rule = AbstainRule(min_dense, min_chargram)
-            if min_familiar and (strict_dense, strict_chargram) != (min_dense, min_chargram):
-                rule = replace(rule, min_familiar=min_familiar, unfamiliar_dense=strict_dense,
+            if unfamiliar_below and (strict_dense, strict_chargram) != (min_dense, min_chargram):
+                rule = replace(rule, unfamiliar_below=unfamiliar_below, unfamiliar_dense=strict_dense,
                                unfamiliar_chargram=strict_chargram)
             best = (*rank, rule)
     return best[2] if best else AbstainRule(DENSE_GRID[0], CHARGRAM_GRID[0])
+
+
+def most_lenient(rules: Iterable[AbstainRule]) -> AbstainRule:
+    """The rule for a language none was chosen for: part by part the most lenient of the chosen
+    rules (the lowest cuts; the stricter cuts from the lowest familiar share, at their lowest),
+    so that it abstains no more than any of them would."""
+    rules = list(rules)
+    if not rules:
+        return AbstainRule(DENSE_GRID[0], CHARGRAM_GRID[0])
+    tiered = [rule for rule in rules if rule.unfamiliar_below]
+    base = AbstainRule(min(rule.min_dense for rule in rules),
+                       min(rule.min_chargram for rule in rules))
+    if len(tiered) < len(rules):
+        return base  # some language needed no stricter cuts
+    return replace(base, unfamiliar_below=min(rule.unfamiliar_below for rule in tiered),
+                   unfamiliar_dense=min(rule.cuts(0.0)[0] for rule in tiered),
+                   unfamiliar_chargram=min(rule.cuts(0.0)[1] for rule in tiered))
 
 
 def choose(questions: Sequence[Recorded]) -> Choice:
@@ -166,10 +184,7 @@ def choose(questions: Sequence[Recorded]) -> Choice:
         rule = choose_rule(questions, key)
         if rule is not None:
             choice.abstain[key] = rule
-    choice.abstain["default"] = AbstainRule(
-        min(r.min_dense for r in choice.abstain.values()) if choice.abstain else DENSE_GRID[0],
-        min(r.min_chargram for r in choice.abstain.values()) if choice.abstain
-        else CHARGRAM_GRID[0])
+    choice.abstain["default"] = most_lenient(choice.abstain.values())
 
     def recall(margin: float) -> float:
         tasks = scores_of(questions, choice.abstain, margin)
@@ -205,9 +220,9 @@ def record_questions(engine: Any, queries: Sequence[Mapping[str, Any]], limit: i
             relevant=frozenset(query.get("relevant_ids") or ()), rule=response.rule,
             ids=tuple(r.id for r in response.results),
             scores=tuple(r.score for r in response.results),
-            best={**(response.results[0].signals if response.results else
-                     {"dense": -1.0, "chargram": 0.0, "bm25": 0.0}),
-                  "familiar": response.familiar}))
+            best=dict(response.results[0].signals) if response.results else
+            {"dense": -1.0, "chargram": 0.0, "bm25": 0.0},
+            familiar_share=response.familiar_share))
     return recorded
 
 

@@ -5,8 +5,9 @@ A message about something else ("cancel my gym membership" next to "Cancel your 
 article; what gives it away is the word the help center never writes. So a question's content
 words are looked up in everything the knowledge base writes: the stems of every language's
 articles, the English senses of a Swedish or Russian word, an English product word written in
-Cyrillic letters or with a Swedish ending (search/loanwords.py), and a misspelling one letter
-away from an article's word (newbies misspell, and that must not read as "something else").
+Cyrillic letters or with a Swedish ending (search/loanwords.py), a word typed without its
+accents, a misspelling one letter away from an article's word (newbies misspell, and that must
+not read as "something else"), and a Swedish compound of two known parts.
 What is left is evidence that the message is about something the help center does not cover;
 the decision (search/decision.py) weighs it against how close the best article is.
 
@@ -21,40 +22,44 @@ by hand.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-from wordfreq import zipf_frequency
+from wordfreq import available_languages, get_frequency_dict
 
 from search.keyword import KeywordIndex
-from search.morphology import lemma_candidates
+from search.morphology import lemma_candidates, swedish_splits
+from search.near_words import NearWords
 from search.query_translation import QueryTranslator
 from search.text import stem_tokens, stopwords, words
 
 # Shorter words are mostly function words and abbreviations: not evidence of another topic.
 MIN_LENGTH = 3
-# A typed word within this share of edits of an article's word is that word misspelled
-# (one edit in six letters, as for loanwords); below MIN_TYPO_LENGTH letters only exact matches.
-MAX_TYPO_DISTANCE = 0.19
-MIN_TYPO_LENGTH = 5
 # Longer Swedish words are not split into parts (each split is a look-up of both parts).
 MAX_COMPOUND_LENGTH = 30
 # A word's weight is how much rarer than the most common words it is, on the Zipf scale (7: one
-# word in a hundred, as "the"; 3: one in a million; 0: never seen); common content words still count a
-# little.
+# word in a hundred, as "the"; 3: one in a million; 0: never seen, or a language without word
+# frequencies, where every content word weighs the same).
 ZIPF_CEILING = 7.0
-MIN_WEIGHT = 0.5
 # Words at least this common (about one word in 800: "how", "here", "got", «нет») name no topic;
-# the stopword lists of keyword search leave many of them in.
+# the stopword lists of keyword search leave many of them in. So the lightest content word
+# weighs 1.1, the rarest 7.
 COMMON_ZIPF = 5.9
+# Word look-ups remembered per process (the same words come back in question after question).
+REMEMBERED_WORDS = 20_000
+# The familiar share is kept to this many decimals, so that what `kb tune` records is what the
+# decision reads.
+SHARE_DECIMALS = 4
 _DIGITS = re.compile(r"\d")
 _ENGLISH = "en"
 _COMPOUNDING = "sv"  # the language whose new words are mostly compounds of known ones
+# Word frequency lists small enough for every worker (words down to about one in a million: 16
+# MB for en, sv and ru, against 200 MB for the large lists): a rarer word is specific either way.
+_WORD_LIST = "small"
 
 
 @dataclass(frozen=True)
@@ -65,16 +70,27 @@ class Familiarity:
     unknown: tuple[str, ...]  # the content words it never uses, in the question's order
 
 
+def zipf(word: str, lang: str) -> float:
+    """How common a word is in general language, on the Zipf scale (0: unknown, or no word
+    frequencies for `lang`)."""
+    frequencies = _frequencies(lang)
+    frequency = frequencies.get(word) if frequencies is not None else None
+    return round(math.log10(frequency) + 9, 2) if frequency else 0.0  # as wordfreq rounds it
+
+
 def specificity(word: str, lang: str) -> float:
-    """How much a word says about a message's topic: the rarer in general language, the more."""
-    zipf = _zipf(word, lang)
-    return max(MIN_WEIGHT, ZIPF_CEILING - zipf) if zipf else ZIPF_CEILING
+    """How much a content word says about a message's topic: the rarer in general language,
+    the more."""
+    return max(0.0, ZIPF_CEILING - zipf(word, lang))
 
 
-def _zipf(word: str, lang: str) -> float:
-    # The small lists (words down to about one in a million, 16 MB for en, sv and ru) rather than
-    # the large ones (200 MB in every worker): a word rarer than that is specific either way.
-    return zipf_frequency(word, lang, wordlist="small")
+@lru_cache(maxsize=None)
+def _frequencies(lang: str) -> dict[str, float] | None:
+    # Read once per process (the service reads them before it forks its workers). Only a
+    # language's own list: wordfreq would answer Norwegian with Bokmål and fail on Estonian.
+    if lang not in available_languages(_WORD_LIST):
+        return None
+    return get_frequency_dict(lang, _WORD_LIST)
 
 
 class KnowledgeBaseVocabulary:
@@ -85,16 +101,11 @@ class KnowledgeBaseVocabulary:
         self._keyword = dict(keyword)
         self._translator = translator
         # Compared without accents: a Swedish keyboard-less "losenord" is the articles' lösenord.
-        surface = {_unaccented(token) for text in texts for token in words(text)
-                   if len(token) >= MIN_LENGTH}
-        self._surface = frozenset(surface)
-        # Grouped by first letter and length, as loanwords are: a misspelling keeps the first
-        # letter, and only words of about its length are compared.
-        self._groups: dict[tuple[str, int], list[str]] = {}
-        for token in sorted(surface):
-            self._groups.setdefault((token[0], len(token)), []).append(token)
+        self._surface = frozenset(_unaccented(token) for text in texts for token in words(text)
+                                  if len(token) >= MIN_LENGTH)
+        self._near = NearWords(self._surface)
         self._stop = frozenset().union(*(stopwords(lang) for lang in (*self._keyword, _ENGLISH)))
-        self.is_known = lru_cache(maxsize=50_000)(self._is_known)
+        self._known: dict[tuple[str, str], bool] = {}
 
     def familiarity(self, text: str, lang: str) -> Familiarity:
         """How much of `text` (a question in `lang`) the knowledge base speaks of; a question
@@ -104,23 +115,23 @@ class KnowledgeBaseVocabulary:
         if not unknown:
             return Familiarity(1.0, ())
         weight = {token: specificity(token, lang) for token in content}
-        total = sum(weight.values())
-        return Familiarity(1.0 - sum(weight[token] for token in unknown) / total, unknown)
+        share = 1.0 - sum(weight[token] for token in unknown) / sum(weight.values())
+        return Familiarity(round(share, SHARE_DECIMALS), unknown)
 
-    def unknown(self, text: str, lang: str) -> list[str]:
-        """The content words of `text` (a question in `lang`) that no article uses, in order."""
-        return list(self.familiarity(text, lang).unknown)
+    def is_known(self, token: str, lang: str) -> bool:
+        """Whether the knowledge base uses `token` (of a question in `lang`), in any form."""
+        key = (token, lang)
+        known = self._known.get(key)
+        if known is None:
+            if len(self._known) >= REMEMBERED_WORDS:
+                self._known.clear()
+            known = self._known[key] = self._known_as_is(token, lang) or self._known_parts(
+                token, lang)
+        return known
 
     def _is_content(self, token: str, lang: str) -> bool:
         return (len(token) >= MIN_LENGTH and token not in self._stop
-                and not _DIGITS.search(token) and _zipf(token, lang) < COMMON_ZIPF)
-
-    def _is_known(self, token: str, lang: str) -> bool:
-        if self._known_as_is(token, lang):
-            return True
-        return (lang == _COMPOUNDING and len(token) <= MAX_COMPOUND_LENGTH
-                and self._translator is not None and not self._in_lexicon(token, lang)
-                and self._known_parts(token, lang))
+                and not _DIGITS.search(token) and zipf(token, lang) < COMMON_ZIPF)
 
     def _known_as_is(self, token: str, lang: str) -> bool:
         """Known as the word it is (not as a compound of known words)."""
@@ -152,14 +163,11 @@ class KnowledgeBaseVocabulary:
     def _known_parts(self, token: str, lang: str) -> bool:
         """A Swedish compound no lexicon has is familiar when both its parts are: "bankkortet"
         where the articles speak of banks and cards, not "gymkort" where they never say gym."""
-        for cut in range(MIN_LENGTH, len(token) - MIN_LENGTH + 1):
-            head, tail = token[:cut], token[cut:]
-            heads = [head] + ([head[:-1]] if head.endswith("s") and len(head) > MIN_LENGTH
-                              else [])  # the linking s: tidningsbud
-            if (any(self._known_as_is(h, lang) for h in heads)
-                    and self._known_as_is(tail, lang)):
-                return True
-        return False
+        if (lang != _COMPOUNDING or len(token) > MAX_COMPOUND_LENGTH
+                or (self._translator is not None and self._in_lexicon(token, lang))):
+            return False
+        return any(any(self._known_as_is(head, lang) for head in heads)
+                   and self._known_as_is(tail, lang) for heads, tail in swedish_splits(token))
 
     @staticmethod
     def _has_stem(index: KeywordIndex, token: str) -> bool:
@@ -167,19 +175,10 @@ class KnowledgeBaseVocabulary:
         return bool(stems) and index.has_stem(stems[0])
 
     def _misspelled(self, token: str) -> bool:
-        """Whether `token` is an article's word typed without its accents, or one edit in six
-        letters from one."""
+        """Whether `token` is an article's word typed without its accents, or a slip of the
+        keys away from one (search/near_words.py)."""
         token = _unaccented(token)
-        if token in self._surface:
-            return True
-        if len(token) < MIN_TYPO_LENGTH:
-            return False
-        slack = int(len(token) * MAX_TYPO_DISTANCE) + 1
-        pool = [w for length in range(len(token) - slack, len(token) + slack + 1)
-                for w in self._groups.get((token[0], length), ())]
-        return bool(pool) and process.extractOne(
-            token, pool, scorer=Levenshtein.normalized_distance,
-            score_cutoff=MAX_TYPO_DISTANCE) is not None
+        return token in self._surface or self._near.nearest(token) is not None
 
 
 def _unaccented(word: str) -> str:

@@ -24,7 +24,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def wait_for_chart(page, element_id: str, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for_chart(page, element_id: str,  # type: ignore[no-untyped-def]
+                   timeout: float = 10.0) -> bool:
     """Whether Chart.js drew a chart into `element_id` within `timeout` seconds. Polled from
     here: the pages' Content-Security-Policy forbids the eval Playwright's in-page polling
     (`wait_for_function`) needs, and a chart not drawn at its first look made that fail."""

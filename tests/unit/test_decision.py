@@ -41,24 +41,25 @@ def test_the_rule_follows_where_the_best_article_was_compared() -> None:
     assert rule_for(rules, rule_key("fi", translated=False)).min_dense == 0.5
 
 
-TIERED = AbstainRule(min_dense=0.4, min_chargram=0.15, min_familiar=0.7, unfamiliar_dense=0.55,
-                     unfamiliar_chargram=0.25)
+TIERED = AbstainRule(min_dense=0.4, min_chargram=0.15, unfamiliar_below=0.7,
+                     unfamiliar_dense=0.55, unfamiliar_chargram=0.25)
 MIDDLING = {"dense": 0.5, "chargram": 0.2, "bm25": 2.0}
 
 
 def test_a_question_about_what_the_help_center_never_mentions_must_come_closer() -> None:
-    assert decide([5.0], MIDDLING, TIERED, familiar=0.9).count == 1
-    decision = decide([5.0], MIDDLING, TIERED, familiar=0.3, unknown=("gym", "membership"))
+    assert decide([5.0], MIDDLING, TIERED, familiar_share=0.9).count == 1
+    decision = decide([5.0], MIDDLING, TIERED, familiar_share=0.3,
+                      unknown_words=("gym", "membership"))
     assert decision.abstained
     assert "gym, membership" in decision.reason and "0.50 < 0.55" in decision.reason
-    assert decide([5.0], {"dense": 0.6, "chargram": 0.0}, TIERED, familiar=0.3).count == 1
+    assert decide([5.0], {"dense": 0.6, "chargram": 0.0}, TIERED, familiar_share=0.3).count == 1
 
 
 def test_the_stricter_cuts_never_loosen_the_rule() -> None:
-    loose = AbstainRule(min_dense=0.4, min_chargram=0.15, min_familiar=0.7, unfamiliar_dense=0.3,
-                        unfamiliar_chargram=0.1)
+    loose = AbstainRule(min_dense=0.4, min_chargram=0.15, unfamiliar_below=0.7,
+                        unfamiliar_dense=0.3, unfamiliar_chargram=0.1)
     assert loose.cuts(0.2) == (0.4, 0.15)
-    assert not decide([5.0], {"dense": 0.35, "chargram": 0.12}, loose, familiar=0.2).count
+    assert not decide([5.0], {"dense": 0.35, "chargram": 0.12}, loose, familiar_share=0.2).count
 
 
 def test_without_a_familiar_share_the_rule_is_the_plain_one() -> None:

@@ -308,10 +308,10 @@ def test_snippets_are_made_for_the_results_shown_only(engine: SearchEngine,
 
 def test_a_near_miss_gets_nothing_and_says_which_words_gave_it_away(engine: SearchEngine) -> None:
     engine.config = RankingConfig(abstain={"default": AbstainRule(
-        0.0, 0.0, min_familiar=0.6, unfamiliar_dense=1.0, unfamiliar_chargram=1.0)})
+        0.0, 0.0, unfamiliar_below=0.6, unfamiliar_dense=1.0, unfamiliar_chargram=1.0)})
     near_miss = engine.search("how do I reset my gym membership password at the spa")
     assert near_miss.abstained
     assert {"gym", "membership", "spa"} <= set(near_miss.unknown_words)
     assert "gym" in near_miss.explanation
     own_words = engine.search("how do I reset my password")
-    assert own_words.familiar == 1.0 and not own_words.abstained
+    assert own_words.familiar_share == 1.0 and not own_words.abstained

@@ -75,21 +75,30 @@ def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp
     from kb.searcher import ranking_config
     from kb.settings import load_settings
     from search.decision import ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_ABSTAIN
+    from search.lexicon import MIN_DICTIONARY_ENTRIES
 
     assert ranking_config_for("all-MiniLM-L6-v2").abstain == DEFAULT_ABSTAIN
-    assert ranking_config_for("all-MiniLM-L6-v2", dictionaries=False).abstain == \
+    assert ranking_config_for("all-MiniLM-L6-v2", dictionary_languages=()).abstain == \
         ABSTAIN_WITHOUT_DICTIONARIES
     assert DEFAULT_ABSTAIN["sv"] != ABSTAIN_WITHOUT_DICTIONARIES["sv"]
 
-    def rules(*files: str):  # type: ignore[no-untyped-def]
-        folder = tmp_path / "-".join(files or ("none",))
+    def rules(**entries: int):  # type: ignore[no-untyped-def]
+        folder = tmp_path / ("-".join(sorted(entries)) or "none")
         folder.mkdir()
-        for name in files:
-            (folder / name).write_text("lösenord\tpassword\t1.0\n", encoding="utf-8")
+        for lang, count in entries.items():
+            (folder / f"{lang}-en.test.tsv").write_text(
+                "".join(f"ord{n}\tword{n}\t1.0\n" for n in range(count)), encoding="utf-8")
         settings = load_settings(environ={}, overrides={"LEXICON_DIR": str(folder),
                                                          "INSTANCE_PATH": str(tmp_path)})
         return ranking_config(settings, "all-MiniLM-L6-v2").abstain
 
+    enough = MIN_DICTIONARY_ENTRIES
     assert rules() == ABSTAIN_WITHOUT_DICTIONARIES
-    assert rules("sv-en.test.tsv") == ABSTAIN_WITHOUT_DICTIONARIES  # Russian is not covered
-    assert rules("sv-en.test.tsv", "ru-en.test.tsv") == DEFAULT_ABSTAIN
+    assert rules(sv=enough, ru=enough) == DEFAULT_ABSTAIN
+    # Each rule follows the languages it judges: Swedish read, Russian not.
+    only_sv = rules(sv=enough)
+    assert only_sv["sv"] == DEFAULT_ABSTAIN["sv"]
+    assert only_sv["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]
+    assert only_sv["translated"] == ABSTAIN_WITHOUT_DICTIONARIES["translated"]
+    # A few dozen product terms are not a dictionary.
+    assert rules(ru=40)["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]

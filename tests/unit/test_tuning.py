@@ -32,8 +32,8 @@ def _question(task: str, relevant: bool, dense: float, chargram: float = 0.05,
     ids = ("a", "b", "c")
     return Recorded(task=task, lang="en", relevant=frozenset({"a"} if relevant else ()),
                     rule="en", ids=ids, scores=scores,
-                    best={"dense": dense, "chargram": chargram, "bm25": 1.0,
-                          "familiar": familiar})
+                    best={"dense": dense, "chargram": chargram, "bm25": 1.0},
+                    familiar_share=familiar)
 
 
 def _help_center(seed: int, answerable_low: float) -> list[Recorded]:
@@ -69,14 +69,14 @@ def test_stricter_cuts_for_unfamiliar_questions_catch_near_misses_one_cut_cannot
                  + [_question("deflect_abstain_en", False, rng.uniform(0.3, 0.48), familiar=0.3)
                     for _ in range(30)])
     rule = choose_rule(questions, "en")
-    assert rule is not None and rule.min_familiar > 0.3
+    assert rule is not None and rule.unfamiliar_below > 0.3
     assert rule.unfamiliar_dense > rule.min_dense
     scores = scores_of(questions, {"en": rule, "default": rule}, 0.0)
     assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
     assert scores["deflect_abstain_en"]["abstain_rate"] == 1.0
-    one_cut = [replace(q, best={**q.best, "familiar": 1.0}) for q in questions]
+    one_cut = [replace(q, familiar_share=1.0) for q in questions]
     plain = choose_rule(one_cut, "en")
-    assert plain is not None and plain.min_familiar == 0.0
+    assert plain is not None and plain.unfamiliar_below == 0.0
     assert scores_of(one_cut, {"en": plain, "default": plain}, 0.0)[
         "deflect_abstain_en"]["abstain_rate"] < 0.5
 
@@ -312,3 +312,19 @@ def test_cli_tune_refuses_what_leave_one_out_cannot_use(runner, tmp_path: Path) 
     assert alone.exit_code == 2 and "two help centers or more" in alone.output
     twice = runner.invoke(main, ["tune", "--ranking", "--set", one, "--set", one])
     assert twice.exit_code == 2 and "each help center once" in twice.output
+
+
+def test_a_language_without_its_own_rule_gets_the_most_lenient_of_the_chosen_ones() -> None:
+    from search.decision import ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_ABSTAIN
+    from search.tuning import most_lenient
+
+    en = AbstainRule(0.3, 0.10, unfamiliar_below=0.8, unfamiliar_dense=0.5, unfamiliar_chargram=0.2)
+    sv = AbstainRule(0.4, 0.05, unfamiliar_below=0.6, unfamiliar_dense=0.6, unfamiliar_chargram=0.1)
+    lenient = most_lenient([en, sv])
+    assert (lenient.min_dense, lenient.min_chargram) == (0.3, 0.05)
+    assert lenient.cuts(0.7) == (0.3, 0.05) and lenient.cuts(0.5) == (0.5, 0.1)
+    assert most_lenient([en, AbstainRule(0.2, 0.2)]).unfamiliar_below == 0.0
+    # The shipped defaults follow the same rule.
+    for table in (DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES):
+        chosen = [rule for key, rule in table.items() if key != "default"]
+        assert table["default"] == most_lenient(chosen)
