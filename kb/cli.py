@@ -777,7 +777,8 @@ def _print_report(result: Any) -> None:
                " (unanswered questions, similar ones grouped across languages)")
     for gap in result.gaps[:15]:
         langs = ", ".join(f"{k} {v}" for k, v in gap.languages.items())
-        click.echo(f"{gap.count:4d} x [{langs}] " + " | ".join(gap.examples))
+        click.echo(f"{gap.count:4d} x [{langs}] " + " | ".join(gap.examples)
+                   + _never_mentioned_text(gap))
     if not result.gaps:
         click.echo("   none")
     click.echo("\n" + click.style("Articles that most often fail to help", bold=True))
@@ -792,6 +793,14 @@ def _print_report(result: Any) -> None:
         click.echo(f"{row.status:8s} {row.lang}/{row.slug:30s} needed {row.demand} time(s)")
     if not todo:
         click.echo("   every translation is present and current")
+
+
+def _never_mentioned_text(gap: Any) -> str:
+    """What a gap's questions name that no article does, as `kb gaps` and `kb report` show it."""
+    if not gap.never_mentioned:
+        return ""
+    return "  (never mentioned in the articles: " + ", ".join(
+        f"{word} {count}" for word, count in gap.never_mentioned) + ")"
 
 
 def _gaps(ctx: Context, start: Any, end: Any) -> list[Any]:
@@ -821,7 +830,8 @@ def gaps(click_ctx: click.Context, start: Any, end: Any) -> None:
     found = _gaps(click_ctx.obj, start, end)
     for number, gap in enumerate(found, 1):
         langs = ", ".join(f"{k} {v}" for k, v in gap.languages.items())
-        click.echo(f"{number:3d}. {gap.count} x [{langs}] {gap.typical[:100]}")
+        click.echo(f"{number:3d}. {gap.count} x [{langs}] {gap.typical[:100]}"
+                   + _never_mentioned_text(gap))
         for _lang, example in gap.questions[1:3]:
             click.echo(f"       {example[:100]}")
     if not found:

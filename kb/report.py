@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -182,24 +182,37 @@ class Gap:
     typical: str = ""  # the question nearest the cluster's centre
     # (language, question) for every one, masked, the most typical first
     questions: list[tuple[str, str]] = field(default_factory=list)
+    # What its questions name that no article does ("bankid", "jira"), with how many sessions
+    # named it: what a new article would have to speak of.
+    never_mentioned: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _unanswered(session: Session, dates: DateRange) -> list[tuple[str, str, str]]:
-    """(question, language, reason) for sessions whose last search found nothing, and tickets."""
+# A word the articles never use is shown for a gap once this many sessions named it: what
+# customers keep asking about, not one customer's name or order number.
+MIN_SESSIONS_NAMING = 2
+NEVER_MENTIONED_SHOWN = 5
+
+
+def _unanswered(session: Session, dates: DateRange
+                ) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(question, language, reason, words no article uses) for sessions whose last search found
+    nothing, and tickets."""
     last = (select(Event.session_id, func.max(Event.id).label("last_id"))
             .where(Event.type == "search", Event.session_id.is_not(None),
                    *dates.clauses(Event.created_at))
             .group_by(Event.session_id).subquery())
     with_ticket = {sid for (sid,) in session.execute(
         select(Ticket.session_id).where(Ticket.session_id.is_not(None)))}
-    items: list[tuple[str, str, str]] = []
+    items: list[tuple[str, str, str, tuple[str, ...]]] = []
     for event in session.scalars(select(Event).join(last, Event.id == last.c.last_id)):
         if event.session_id in with_ticket or not event.query:
             continue
-        if (event.data or {}).get("abstained"):
-            items.append((event.query, event.lang or "?", "no_suggestion"))
+        data = event.data or {}
+        if data.get("abstained"):
+            items.append((event.query, event.lang or "?", "no_suggestion",
+                          tuple(data.get("unknown_words") or ())))
     for ticket in session.scalars(select(Ticket).where(*dates.clauses(Ticket.created_at))):
-        items.append((f"{ticket.subject}. {ticket.message}", ticket.lang, "ticket"))
+        items.append((f"{ticket.subject}. {ticket.message}", ticket.lang, "ticket", ()))
     return items
 
 
@@ -210,7 +223,7 @@ def content_gaps(session: Session, embedder: Any, dates: DateRange = DateRange()
     items = _unanswered(session, dates)
     if not items:
         return []
-    vectors = np.asarray(embedder.encode_queries([text for text, _, _ in items]))
+    vectors = np.asarray(embedder.encode_queries([text for text, *_ in items]))
     labels = _cluster(vectors, similarity)
     groups: dict[int, list[int]] = defaultdict(list)
     for position, label in enumerate(labels):
@@ -229,8 +242,18 @@ def content_gaps(session: Session, embedder: Any, dates: DateRange = DateRange()
         order = sorted(members, key=lambda m: -float(vectors[m] @ centre))
         gap.questions = [(items[m][1], redact(items[m][0])) for m in order]
         gap.typical = gap.questions[0][1]
+        gap.never_mentioned = _never_mentioned(items[m][3] for m in members)
         gaps.append(gap)
     return sorted(gaps, key=lambda g: (-g.count, g.examples[0]))
+
+
+def _never_mentioned(words_per_question: Iterable[tuple[str, ...]]) -> list[tuple[str, int]]:
+    """The words no article uses that several of a gap's questions named, most named first."""
+    named = Counter(word for words in words_per_question for word in set(words)
+                    if redact(word) == word)  # never an address or a number someone typed
+    return [(word, count) for word, count in sorted(named.items(), key=lambda item: (-item[1],
+                                                                                    item[0]))
+            if count >= MIN_SESSIONS_NAMING][:NEVER_MENTIONED_SHOWN]
 
 
 def _cluster(vectors: np.ndarray, similarity: float) -> np.ndarray:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
@@ -10,9 +13,23 @@ from kb.errors import ServiceUnavailable
 from kb.security import limiter, search_limit
 from kb.services import services
 from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
-from search import to_json
+from search import Result, SearchResponse, to_json
 
 bp = ApiBlueprint("search", __name__, description="Search the help center")
+
+
+def search_event_data(response: SearchResponse,
+                      shown: Sequence[Result] | None = None) -> dict[str, Any]:
+    """What a recorded search keeps for the reports, from the widget's API and the help-center
+    pages alike: whether it found nothing, the first results shown (by default the answer's),
+    and the words no article uses (content gaps show what new articles would have to speak
+    of)."""
+    shown = response.results if shown is None else shown
+    data: dict[str, Any] = {"abstained": response.abstained,
+                            "results": [r.id for r in shown[:5]]}
+    if response.unknown_words:
+        data["unknown_words"] = list(response.unknown_words)
+    return data
 
 
 class SearchArgs(Schema):
@@ -82,8 +99,7 @@ class Search(MethodView):
             # For the funnel and content gaps; queued, written in the next batch (kb/event_log.py).
             services().event_log.record(
                 "search", session_id=session_id, lang=response.lang, query=q,
-                data={"abstained": response.abstained,
-                      "results": [r.id for r in response.results[:5]]})
+                data=search_event_data(response))
         # The one JSON form of an answer, cut to what the schema shows (the ranking signals stay
         # inside), with the question echoed as the customer typed it.
         answer_json = to_json(response)

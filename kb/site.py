@@ -26,6 +26,7 @@ from kb.article_link import localize_links
 from kb.catalog import SITE_DIR, site_translations
 from kb.models import Event, Feedback
 from kb.page_response import compress, html_page, versioned
+from kb.search_api import search_event_data
 from kb.security import limiter, search_limit, write_limit
 from kb.site_content import ContentSource, SiteContent, served_content
 from kb.services import services
@@ -359,8 +360,8 @@ def search(lang: str) -> ResponseReturnValue:
     results = [{"result": r, "href": _url(response.lang if r.fallback else r.lang, r.slug)
                 + (f"#{r.anchor}" if r.anchor else "")}
                for r in response.results if content.has_version(r.lang, r.slug)]
-    _record("search", response.lang, query=query, abstained=response.abstained,
-            results=[r["result"].id for r in results[:5]])
+    _record("search", response.lang, query=query,
+            **search_event_data(response, [r["result"] for r in results]))
     return _render("search.html", lang, content, response=response, results=results,
                    contact_token=_form_token("contact"), **context)
 

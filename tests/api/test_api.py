@@ -412,3 +412,14 @@ def test_openapi_document_states_the_error_shape_the_codes_and_the_admin_token(
     tickets = spec["paths"]["/api/v1/admin/tickets"]["get"]
     assert tickets["security"] == [{"adminToken": []}] and "200" in tickets["responses"]
     assert "200" in spec["paths"]["/api/v1/health"]["get"]["responses"]
+
+
+def test_a_recorded_search_keeps_the_words_no_article_uses(app: Flask,
+                                                           client: FlaskClient) -> None:
+    from tests.support.app import rows
+
+    client.get("/api/v1/search?q=how+do+I+cancel+my+gym+membership&session_id=gap-1")
+    client.get("/api/v1/search?q=how+do+I+reset+my+password&session_id=gap-2")
+    events = {e.session_id: e for e in rows(app, Event, Event.type == "search")}
+    assert {"gym", "membership"} <= set(events["gap-1"].data["unknown_words"])
+    assert "unknown_words" not in events["gap-2"].data

@@ -174,3 +174,18 @@ def test_content_gap_examples_are_different_questions(db: Database) -> None:
     assert invoices.count == 5
     assert invoices.examples == ["how do I export my invoices",
                                  "how do I export my invoices as pdf"]
+
+
+def test_a_content_gap_names_what_several_of_its_questions_asked_about(db: Database) -> None:
+    from kb.report import content_gaps
+
+    with db.session() as session:
+        for n, words in enumerate([("jira", "sprint"), ("jira",), ("jira", "priya")]):
+            session.add(Event(session_id=f"jira-{n}", type="search", created_at=at(20),
+                              lang="en", query=f"jira sprint will not close {n}",
+                              data={"abstained": True, "unknown_words": list(words)}))
+    with db.session() as session:
+        gaps = content_gaps(session, FakeEmbedder(), similarity=0.5)
+    jira = next(g for g in gaps if any("jira" in e for e in g.examples))
+    # One customer's name (priya) or a word one session used (sprint) is not a topic.
+    assert jira.never_mentioned == [("jira", 3)]
