@@ -2,11 +2,13 @@
 
 Before anything is scored, a question is trimmed to the longest length searched, repaired when it
 is Russian typed on an English layout or in Latin letters, assigned a language (the caller's, the
-text's or a hint's), and, when English articles may answer it, translated word by word.
+text's or a hint's), given back the accents the articles write (Swedish typed without å, ä, ö),
+and, when English articles may answer it, translated word by word.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,8 +17,9 @@ from search.language import LanguageGuess, hinted_language, identify_language, l
 from search.morphology import dictionary_known_share, is_russian_word, lemma_candidates
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.ranking import TRANSLATION_TARGET
-from search.repair import REPAIRED_LANGUAGE, Repair, repair_query
-from search.text import words
+from search.repair import REPAIRED_LANGUAGE, Repair, repair_query, restore_accents
+from search.text import unaccented, words
+from search.vocabulary import zipf
 
 if TYPE_CHECKING:
     from search.index import SearchIndex
@@ -48,10 +51,13 @@ class QueryReader:
         self.max_chars = max_chars
         self._index = index  # its keyword indexes are built on first use
         self._latin: frozenset[str] | None = None
+        self._accent_maps: dict[str, dict[str, str]] = {}
 
     def warm_up(self) -> None:
         """Build the language detector and open the translator's dictionaries now."""
         load_detector(self.languages)
+        for lang in self.languages:
+            self._accented(lang)
         if self.translator is not None:
             self.translator.warm_up()
         self._latin_vocabulary()
@@ -84,8 +90,39 @@ class QueryReader:
         if repair is not None:
             return Question(repair.text, LanguageGuess(repair.lang, 1.0, repair.kind), repair)
         if trust_lang and lang:
-            return Question(query, LanguageGuess(lang, 1.0, "given"))
-        return Question(query, self.identify(query, [h for h in (lang, *hints) if h]))
+            guess = LanguageGuess(lang, 1.0, "given")
+        else:
+            guess = self.identify(query, [h for h in (lang, *hints) if h])
+        restored = self.restore_accents(query, guess.lang)
+        if restored is not None:
+            return Question(restored, guess, Repair(restored, guess.lang, "accents"))
+        return Question(query, guess)
+
+    def restore_accents(self, query: str, lang: str) -> str | None:
+        """The question with the accents the articles of `lang` write and a keyboard without
+        å, ä, ö left out ("glomt losenord" -> "glömt lösenord"), or None."""
+        keyword = self._index.keyword.get(lang)
+        accented = self._accented(lang)
+        if keyword is None or not accented:
+            return None
+        # A word the articles use as typed, or more common in general language than the
+        # accented one, is a word in its own right: "har" (has) is not "här" (here).
+        return restore_accents(query, accented, lambda typed, word: (
+            keyword.known_share(typed) > 0 or zipf(typed, lang) >= zipf(word, lang)))
+
+    def _accented(self, lang: str) -> dict[str, str]:
+        """The articles' words of `lang` written with accents, by their form without them (the
+        most used one where two share it)."""
+        if lang not in self._accent_maps:
+            counts: Counter[str] = Counter(
+                word for doc in self._index.documents if doc.lang == lang
+                for word in words(doc.keyword_text) if not word.isascii())
+            found: dict[str, str] = {}
+            for word, _ in counts.most_common():
+                if (plain := unaccented(word)) != word:
+                    found.setdefault(plain, word)
+            self._accent_maps[lang] = found
+        return self._accent_maps[lang]
 
     def repair(self, query: str) -> Repair | None:
         """Russian typed on an English layout or in Latin letters, read as Russian."""

@@ -1,4 +1,5 @@
-"""Repairing what newbies type: Russian typed on an English keyboard layout, or in Latin letters.
+"""Repairing what newbies type: Russian typed on an English keyboard layout, or in Latin letters;
+Swedish typed without å, ä and ö.
 
 `yt hf,jnftn ghjvjrjl` is «не работает промокод» typed with the layout left on English;
 `zabyla parol` is «забыла пароль» written in Latin letters. Both are converted to Cyrillic, and the
@@ -9,7 +10,7 @@ than the original is recognised in the Latin-script languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 _QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
@@ -31,6 +32,7 @@ _TRANSLIT_MAP = dict(_TRANSLIT)
 _CYRILLIC_WORD = re.compile(r"[а-яё]+")
 _SOFTENED = frozenset("бвгдзклмнпрстфцчшщ")
 _VOWELS = frozenset("аеёиоуыэюя")
+_WORD = re.compile(r"\w+")
 _LATIN_ONLY = re.compile(r"^[\sA-Za-z0-9\[\];',.`!?\-:()\"]+$")
 
 # The language a Latin-letter question may really be in.
@@ -49,7 +51,7 @@ class Repair:
 
     text: str
     lang: str
-    kind: str  # "keyboard-layout" or "transliteration"
+    kind: str  # "keyboard-layout", "transliteration" or "accents"
 
 
 def from_english_layout(text: str) -> str:
@@ -119,3 +121,20 @@ def repair_query(query: str, known: Callable[[str, str], float],
     if best is not None and best_known >= MIN_KNOWN and best_known > original:
         return best
     return None
+
+
+def restore_accents(text: str, accented: Mapping[str, str], keep: Callable[[str, str], bool]
+                    ) -> str | None:
+    """`text` with words written with the accents the articles write them with ("glomt
+    losenord" -> "glömt lösenord"); None when nothing changes. `accented` maps a word without
+    its accents to the articles' accented word; `keep(typed, accented)` says when the word as
+    typed is a word in its own right ("har" is not "här")."""
+    def restore(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lowered = word.lower()
+        if lowered not in accented or keep(lowered, accented[lowered]):
+            return word
+        return accented[lowered]
+
+    restored = _WORD.sub(restore, text)
+    return restored if restored != text else None

@@ -52,3 +52,12 @@ def stem_tokens(text: str, lang: str, drop_stopwords: bool = True) -> list[str]:
         tokens = kept or tokens
     stemmer = _stemmer(lang)
     return stemmer.stemWords(tokens) if stemmer else tokens
+
+
+def unaccented(word: str) -> str:
+    """A Latin-letter word without its accents (å, ä, ö, é): what a keyboard without them types.
+    Other scripts stay as they are (й is a letter of its own, not an accented и)."""
+    if not word.isascii() and all(ord(c) < 0x250 for c in word):
+        return "".join(c for c in unicodedata.normalize("NFKD", word)
+                       if not unicodedata.combining(c))
+    return word

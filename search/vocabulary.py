@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +34,7 @@ from search.keyword import KeywordIndex
 from search.morphology import lemma_candidates, swedish_splits
 from search.near_words import NearWords
 from search.query_translation import QueryTranslator
-from search.text import stem_tokens, stopwords, words
+from search.text import stem_tokens, stopwords, unaccented, words
 
 # Shorter words are mostly function words and abbreviations: not evidence of another topic.
 MIN_LENGTH = 3
@@ -101,7 +100,7 @@ class KnowledgeBaseVocabulary:
         self._keyword = dict(keyword)
         self._translator = translator
         # Compared without accents: a Swedish keyboard-less "losenord" is the articles' lösenord.
-        self._surface = frozenset(_unaccented(token) for text in texts for token in words(text)
+        self._surface = frozenset(unaccented(token) for text in texts for token in words(text)
                                   if len(token) >= MIN_LENGTH)
         self._near = NearWords(self._surface)
         self._stop = frozenset().union(*(stopwords(lang) for lang in (*self._keyword, _ENGLISH)))
@@ -177,14 +176,6 @@ class KnowledgeBaseVocabulary:
     def _misspelled(self, token: str) -> bool:
         """Whether `token` is an article's word typed without its accents, or a slip of the
         keys away from one (search/near_words.py)."""
-        token = _unaccented(token)
+        token = unaccented(token)
         return token in self._surface or self._near.nearest(token) is not None
 
-
-def _unaccented(word: str) -> str:
-    """A Latin-letter word without its accents (å, ä, ö, é); other scripts as they are (й is
-    a letter of its own, not an accented и)."""
-    if not word.isascii() and all(ord(c) < 0x250 for c in word):
-        return "".join(c for c in unicodedata.normalize("NFKD", word)
-                       if not unicodedata.combining(c))
-    return word

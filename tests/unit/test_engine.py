@@ -315,3 +315,11 @@ def test_a_near_miss_gets_nothing_and_says_which_words_gave_it_away(engine: Sear
     assert "gym" in near_miss.explanation
     own_words = engine.search("how do I reset my password")
     assert own_words.familiar_share == 1.0 and not own_words.abstained
+
+
+def test_swedish_typed_without_accents_is_searched_as_the_articles_write_it(
+        engine: SearchEngine) -> None:
+    response = engine.search("jag har glomt mitt losenord")
+    assert response.repaired_query == "jag har glömt mitt lösenord"
+    assert response.results[0].id == "sv/reset-password"
+    assert engine.search("jag har glömt mitt lösenord").repaired_query is None

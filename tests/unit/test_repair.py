@@ -114,3 +114,17 @@ def test_latin_letter_russian_is_read_as_russian_once_dictionaries_are_imported(
     # small dictionary cannot tell English from Russian.
     assert _reader_with_dictionaries(english_words=25_000, imported=False).repair(question) is None
     assert _reader_with_dictionaries(english_words=50).repair(question) is None
+
+
+def test_swedish_typed_without_accents_gets_the_articles_accents() -> None:
+    from search.repair import restore_accents
+
+    accented = {"glomt": "glömt", "losenord": "lösenord", "har": "hår"}
+
+    def keep(typed: str, _accented: str) -> bool:
+        return typed in {"kan", "inte", "har", "logga"}
+
+    assert restore_accents("Glomt losenord, kan inte logga in", accented, keep) == \
+        "glömt lösenord, kan inte logga in"
+    # A word in its own right stays ("har" is not "hår").
+    assert restore_accents("jag har glömt", accented, keep) is None
