@@ -85,6 +85,12 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
     return out
 
 
+def is_swedish_verb_form(word: str) -> bool:
+    """Whether `word` is a form of a Swedish strong verb ("sa" of säga): a word in its own right
+    even where a more common word differs from it only by an accent ("så")."""
+    return bool(_irregular_infinitives(word))
+
+
 def _irregular_infinitives(word: str) -> tuple[str, ...]:
     if word in _SWEDISH_IRREGULAR:
         return _SWEDISH_IRREGULAR[word]

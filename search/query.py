@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.language import LanguageGuess, hinted_language, identify_language, load_detector
-from search.morphology import dictionary_known_share, is_russian_word, lemma_candidates
+from search.morphology import (dictionary_known_share, is_russian_word, is_swedish_verb_form,
+                               lemma_candidates)
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.ranking import TRANSLATION_TARGET
 from search.repair import REPAIRED_LANGUAGE, Repair, repair_query, restore_accents
 from search.text import unaccented, words
-from search.vocabulary import zipf
+from search.vocabulary import accented_words, zipf
 
 if TYPE_CHECKING:
     from search.index import SearchIndex
@@ -105,14 +106,17 @@ class QueryReader:
         accented = self._accented(lang)
         if keyword is None or not accented:
             return None
-        # A word the articles use as typed, or more common in general language than the
-        # accented one, is a word in its own right: "har" (has) is not "här" (here).
+        # A word the articles use as typed, more common in general language than the accented
+        # one, or a verb's form, is a word in its own right: "har" (has) is not "här" (here),
+        # and "sa upp" (cancelled) is not "så upp".
         return restore_accents(query, accented, lambda typed, word: (
-            keyword.known_share(typed) > 0 or zipf(typed, lang) >= zipf(word, lang)))
+            keyword.known_share(typed) > 0 or zipf(typed, lang) >= zipf(word, lang)
+            or (lang == "sv" and is_swedish_verb_form(typed))))
 
     def _accented(self, lang: str) -> dict[str, str]:
-        """The articles' words of `lang` written with accents, by their form without them (the
-        most used one where two share it)."""
+        """Words of `lang` written with accents, by their form without them: the articles' own
+        (the most used one where two share it), then general language's ("igår", "går", "få"),
+        which a customer writes though no article does."""
         if lang not in self._accent_maps:
             counts: Counter[str] = Counter(
                 word for doc in self._index.documents if doc.lang == lang
@@ -121,6 +125,8 @@ class QueryReader:
             for word, _ in counts.most_common():
                 if (plain := unaccented(word)) != word:
                     found.setdefault(plain, word)
+            for plain, word in accented_words(lang).items():
+                found.setdefault(plain, word)
             self._accent_maps[lang] = found
         return self._accent_maps[lang]
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from search.text import unaccented
+
 _QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
 _JCUKEN = "йцукенгшщзхъфывапролджэячсмитьбюё"
 _LAYOUT = str.maketrans({**{q.upper(): r.upper() for q, r in zip(_QWERTY, _JCUKEN) if q.isalpha()},
@@ -129,6 +131,9 @@ def restore_accents(text: str, accented: Mapping[str, str], keep: Callable[[str,
     losenord" -> "glömt lösenord"); None when nothing changes. `accented` maps a word without
     its accents to the articles' accented word; `keep(typed, accented)` says when the word as
     typed is a word in its own right ("har" is not "här")."""
+    if any(unaccented(word) != word for word in _WORD.findall(text)):
+        return None  # typed on a keyboard that has the accents: every word is as meant
+
     def restore(match: re.Match[str]) -> str:
         word = match.group(0)
         lowered = word.lower()

@@ -127,4 +127,18 @@ def test_swedish_typed_without_accents_gets_the_articles_accents() -> None:
     assert restore_accents("Glomt losenord, kan inte logga in", accented, keep) == \
         "glömt lösenord, kan inte logga in"
     # A word in its own right stays ("har" is not "hår").
-    assert restore_accents("jag har glömt", accented, keep) is None
+    assert restore_accents("jag har glomt", accented, keep) == "jag har glömt"
+    # A question with one accented letter was typed on a keyboard that has them all.
+    assert restore_accents("glömt losenord", accented, keep) is None
+
+
+def test_the_accents_given_back_come_from_general_language_too() -> None:
+    from search.morphology import is_swedish_verb_form
+    from search.vocabulary import accented_words
+
+    swedish = accented_words("sv")
+    assert swedish["igar"] == "igår" and swedish["fa"] == "få"  # words no article needs to use
+    assert accented_words("en") == {}  # "cafe" is as right as "café"
+    assert accented_words("ru") == {}  # Cyrillic is never folded
+    assert is_swedish_verb_form("sa") and is_swedish_verb_form("tog")  # "sa upp": cancelled
+    assert not is_swedish_verb_form("gar")
