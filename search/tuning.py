@@ -293,7 +293,7 @@ def ranking_families(config: Any) -> list[Family]:
         families.append(Family(f"native_preference.{lang}", ("native_preference", lang),
                                (0.0, 0.5, 1.0, 2.0), tasks))
         families.append(Family(f"translation_band.{lang}", ("translation_band", lang),
-                               ((0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (0.5, 2.0)), tasks))
+                               ((0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (0.5, 2.0)), tasks))
     families.append(Family("expansion_weight", ("expansion_weight",), (0.25, 0.5, 1.0),
                            _SV_TASKS + _RU_TASKS))
     return families

@@ -35,7 +35,7 @@ def test_without_a_rule_the_margin_still_applies() -> None:
 
 
 def test_the_rule_follows_where_the_best_article_was_compared() -> None:
-    rules = {"sv": RULE, "translated": AbstainRule(0.2, 0.1), "default": AbstainRule(0.5, 0.5)}
+    rules = {"sv": RULE, "translated_sv": AbstainRule(0.2, 0.1), "default": AbstainRule(0.5, 0.5)}
     assert rule_for(rules, rule_key("sv", translated=False)) is RULE
     assert rule_for(rules, rule_key("sv", translated=True)).min_dense == 0.2
     assert rule_for(rules, rule_key("fi", translated=False)).min_dense == 0.5

@@ -59,7 +59,7 @@ def test_feedback_needs_enough_candidates_and_a_weight() -> None:
 
 def test_abstention_reads_the_rule_of_the_language_compared_in() -> None:
     config = RankingConfig(abstain={"sv": AbstainRule(0.9, 0.9),
-                                    "translated": AbstainRule(0.1, 0.9),
+                                    "translated_sv": AbstainRule(0.1, 0.9),
                                     "default": AbstainRule(0.5, 0.5)})
     best = {"dense": 0.3, "chargram": 0.0, "bm25": 0.0}
     assert config.abstain is not None
@@ -99,6 +99,7 @@ def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp
     only_sv = rules(sv=enough)
     assert only_sv["sv"] == DEFAULT_ABSTAIN["sv"]
     assert only_sv["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]
-    assert only_sv["translated"] == ABSTAIN_WITHOUT_DICTIONARIES["translated"]
+    assert only_sv["translated_sv"] == DEFAULT_ABSTAIN["translated_sv"]
+    assert only_sv["translated_ru"] == ABSTAIN_WITHOUT_DICTIONARIES["translated_ru"]
     # A few dozen product terms are not a dictionary.
     assert rules(ru=40)["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]
