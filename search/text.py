@@ -16,6 +16,10 @@ SNOWBALL_NAMES = {"en": "english", "sv": "swedish", "ru": "russian", "de": "germ
                   "da": "danish", "nl": "dutch", "it": "italian", "pt": "portuguese"}
 _STOPWORDS = {"en": bm25s_stopwords.STOPWORDS_EN, "sv": bm25s_stopwords.STOPWORDS_SWEDISH,
               "ru": bm25s_stopwords.STOPWORDS_RUSSIAN}
+# Function words as customers write them in everyday Swedish ("nån" for någon, "dom" for de and
+# dem, "mej" for mig): the lists above have only the written forms, so these were read as
+# content words, and a dictionary took "nån" for nå (reach) and "dom" for a court's verdict.
+_SPOKEN = {"sv": ("nån", "nåt", "nåra", "dom", "mej", "dej", "sej")}
 
 
 def normalize(text: str) -> str:
@@ -40,7 +44,7 @@ def _stemmer(lang: str) -> Stemmer.Stemmer | None:
 
 @lru_cache(maxsize=None)
 def stopwords(lang: str) -> frozenset[str]:
-    return frozenset(normalize(w) for w in _STOPWORDS.get(lang, ()))
+    return frozenset(normalize(w) for w in (*_STOPWORDS.get(lang, ()), *_SPOKEN.get(lang, ())))
 
 
 def stem_tokens(text: str, lang: str, drop_stopwords: bool = True) -> list[str]:

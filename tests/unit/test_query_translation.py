@@ -81,6 +81,8 @@ def test_stopwords_do_not_count_but_content_coverage_does(translator: QueryTrans
     translated = translator.translate("jag har glömt mitt lösenord", "sv")
     assert translated.text == "glömt password"
     assert translated.covered == pytest.approx(0.5)  # glömt is unknown, lösenord is known
+    # Function words as they are spoken are function words too: "nån" is någon, not nå (reach).
+    assert translator.translate("har dom nån lösenord", "sv").text == "password"
 
 
 # --- Phrases, compounds, names, product words ----------------------------------------------------
