@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from search.text import words
+from search.text import telling_words, words
 
 # Swedish endings, longest first: (ending, what replaces it). Candidates that are not in the
 # lexicon are discarded by the caller, so over-generating is cheap and safe.
@@ -128,12 +128,13 @@ def is_russian_word(word: str) -> bool:
 
 
 def dictionary_known_share(text: str, lang: str) -> float:
-    """Share of the text's words that the language's own dictionary knows (Russian only; 0 for
-    languages without one here). Short words alone prove nothing (`hi` read as «хи» is a
-    dictionary word), so a text counts only when it has a known word of four letters or more."""
+    """Share of the text's words that the language's own dictionary knows, among those that tell
+    languages apart (Russian only; 0 for languages without one here). Short words alone prove
+    nothing (`hi` read as «хи» is a dictionary word), so a text counts only when it has a known
+    word of four letters or more."""
     if lang != "ru":
         return 0.0
-    tokens = words(text)
+    tokens = telling_words(text)
     known = [token for token in tokens if is_russian_word(token)]
     if not any(len(token) >= 4 for token in known):
         return 0.0

@@ -19,7 +19,7 @@ from search.morphology import (dictionary_known_share, is_russian_word, is_swedi
 from search.query_translation import QueryTranslator, TranslatedQuery
 from search.ranking import TRANSLATION_TARGET
 from search.repair import REPAIRED_LANGUAGE, Repair, repair_query, restore_accents
-from search.text import unaccented, words
+from search.text import telling_words, unaccented, words
 from search.vocabulary import accented_words, zipf
 
 if TYPE_CHECKING:
@@ -156,9 +156,10 @@ class QueryReader:
         return self._latin
 
     def _latin_share(self, text: str) -> float:
-        """Share of the text's words that are English or Swedish words (inflected or not)."""
+        """Share of the text's words that are English or Swedish words (inflected or not),
+        among those that tell languages apart: a dictionary has "est", "li" and "na" too."""
         vocabulary = self._latin_vocabulary()
-        tokens = words(text)
+        tokens = telling_words(text)
         known = sum(1 for token in tokens if token in vocabulary or any(
             lemma in vocabulary for lemma, _ in lemma_candidates(token, "sv")))
         return known / len(tokens) if tokens else 0.0

@@ -42,6 +42,10 @@ def _stemmer(lang: str) -> Stemmer.Stemmer | None:
     return Stemmer.Stemmer(name, 0) if name else None
 
 
+# The shortest word that says which language a text is in (see `telling_words`).
+MIN_TELLING_LENGTH = 3
+
+
 @lru_cache(maxsize=None)
 def stopwords(lang: str) -> frozenset[str]:
     return frozenset(normalize(w) for w in (*_STOPWORDS.get(lang, ()), *_SPOKEN.get(lang, ())))
@@ -56,6 +60,14 @@ def stem_tokens(text: str, lang: str, drop_stopwords: bool = True) -> list[str]:
         tokens = kept or tokens
     stemmer = _stemmer(lang)
     return stemmer.stemWords(tokens) if stemmer else tokens
+
+
+def telling_words(text: str) -> list[str]:
+    """The text's words that tell one language from another: those of three letters or more
+    (two-letter ones are words in many: "on", "to", "na", «он», «то»), or every word of a text
+    that has no longer one."""
+    tokens = words(text)
+    return [token for token in tokens if len(token) >= MIN_TELLING_LENGTH] or tokens
 
 
 def unaccented(word: str) -> str:

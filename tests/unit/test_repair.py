@@ -101,7 +101,11 @@ def _reader_with_dictionaries(english_words: int, imported: bool = True):
                       ("ru", "a", "Билеты", "Купите билет в приложении.")])
     lexicon = Lexicon()
     lexicon.add("ru", [(f"слово{i}", f"word{i}", 1.0) for i in range(english_words)]
-                + [("деньги", "money", 1.0)])
+                + [("деньги", "money", 1.0)]
+                # Real dictionaries have abbreviations and short words among their English.
+                + [(f"абв{word}", word, 1.0) for word in ("est", "li", "na", "on", "to", "my",
+                                                            "search", "main")])
+    lexicon.add("sv", [("bil", "car", 1.0)])  # "bilet" reads as Swedish bil + -et
     return QueryReader(("en", "ru"), index, QueryTranslator(
         lexicon, dictionaries=lexicon if imported else None))
 
@@ -114,6 +118,15 @@ def test_latin_letter_russian_is_read_as_russian_once_dictionaries_are_imported(
     # small dictionary cannot tell English from Russian.
     assert _reader_with_dictionaries(english_words=25_000, imported=False).repair(question) is None
     assert _reader_with_dictionaries(english_words=50).repair(question) is None
+
+
+def test_only_words_of_three_letters_or_more_tell_english_from_russian_in_latin_letters() -> None:
+    reader = _reader_with_dictionaries(english_words=25_000)
+    # "est", "li" and "na" are dictionary English too; the longer words are not English.
+    repaired = reader.repair("est li bilet na sutki dlya turistov")
+    assert repaired is not None and repaired.text == "ест ли билет на сутки для туристов"
+    # English with names and words no dictionary lists: «он», «то» and «мы» prove nothing.
+    assert reader.repair("constraining search on gmail to my main inbox") is None
 
 
 def test_swedish_typed_without_accents_gets_the_articles_accents() -> None:
