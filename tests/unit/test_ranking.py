@@ -108,5 +108,7 @@ def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp
     assert only_sv["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]
     assert only_sv["translated_sv"] == DEFAULT_ABSTAIN["translated_sv"]
     assert only_sv["translated_ru"] == ABSTAIN_WITHOUT_DICTIONARIES["translated_ru"]
+    # Without a Russian dictionary, Russian in Latin letters is judged as English.
+    assert only_sv["en"] == ABSTAIN_WITHOUT_DICTIONARIES["en"] != DEFAULT_ABSTAIN["en"]
     # A few dozen product terms are not a dictionary.
     assert rules(ru=40)["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]
