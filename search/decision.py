@@ -52,8 +52,8 @@ class AbstainRule:
 # out of that choice gets is in docs/quality.md. Each is the strictest set of cuts that keeps
 # false abstention at or below .03 on the help centers it was chosen on; `unfamiliar_below` is the
 # familiar share below which the stricter cuts apply. Questions in the help center's own words
-# were almost never off-topic on the three help centers, so the first cuts are low in English
-# and Russian: there the decision is in the stricter ones.
+# were almost never off-topic on the three help centers, so the first cuts are low in Russian:
+# there the decision is in the stricter ones.
 DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     "en": AbstainRule(min_dense=0.32, min_chargram=0.16, unfamiliar_below=0.6,
                       unfamiliar_dense=0.32, unfamiliar_chargram=0.18),
