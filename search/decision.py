@@ -57,9 +57,10 @@ class AbstainRule:
 DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     "en": AbstainRule(min_dense=0.32, min_chargram=0.16, unfamiliar_below=0.6,
                       unfamiliar_dense=0.32, unfamiliar_chargram=0.18),
-    # A Swedish question compared as typed: only where no English article is a candidate, since
-    # the offline model reads Swedish through its translation (search/ranking.py); kept from
-    # when `kb tune` saw Swedish questions judged as typed.
+    # A Swedish question compared as typed: where no English article is a candidate, and in the
+    # second look as typed after nothing came close through the translation (search/engine.py),
+    # since the offline model reads Swedish through its translation (search/ranking.py). Kept
+    # from when `kb tune`, which does not replay that second look, saw Swedish judged as typed.
     "sv": AbstainRule(min_dense=0.32, min_chargram=0.08, unfamiliar_below=0.6,
                       unfamiliar_dense=0.58, unfamiliar_chargram=0.14),
     "ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.8,
