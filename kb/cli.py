@@ -499,7 +499,7 @@ def _tune_decision(recorded: Any, as_json: bool, table: str) -> None:
         return {"abstain": {key: {name: value for name, value in asdict(rule).items()
                                   if name != "min_bm25"}
                             for key, rule in sorted(choice.abstain.items())},
-                "relative_margin": choice.relative_margin}
+                "relative_margins": dict(sorted(choice.relative_margins.items()))}
 
     if as_json:
         click.echo(json.dumps({"left_out": {name: {"chosen_on_others": params(choice),

@@ -7,7 +7,7 @@ CLI and `kb eval`:
   that mostly names things the knowledge base never speaks of ("cancel my gym membership" next
   to "Cancel your plan"; search/vocabulary.py) must come closer than one in the help center's
   own words: the rule has stricter cuts for it;
-- *is the next one close to the best?* (`relative_margin`: a second or third suggestion appears
+- *is the next one close to the best?* (`relative_margins`: a second or third suggestion appears
   only when its score is at least that share of the first one's, so an unsure answer is not
   padded with unrelated articles).
 Its parameters are data in `RankingConfig`, chosen leave-one-help-center-out (`kb tune`).
@@ -116,9 +116,22 @@ def abstain_rules(dictionary_languages: Collection[str] | None = None) -> dict[s
             for key, rule in DEFAULT_ABSTAIN.items()}
 
 
-# A second or third suggestion only at this share of the first one's score (chosen as above:
-# the largest that costs Recall@3 at most .01).
-DEFAULT_RELATIVE_MARGIN = 0.6
+# A second or third suggestion only at this share of the first one's score, per rule key
+# (chosen as above: for each key the largest that costs its questions' Recall@3 at most .01; the
+# default is the lowest). An English question's first answer stands out more clearly from the
+# rest than a translated one's, so it shows fewer padded suggestions at the same recall.
+DEFAULT_MARGINS: Mapping[str, float] = {"en": 0.8, "ru": 0.6, "translated_sv": 0.7,
+                                         "translated_ru": 0.6, "default": 0.6}
+
+
+# No margin for any question: every result up to the limit.
+SHOW_ALL: Mapping[str, float] = {"default": 0.0}
+
+
+def margin_for(margins: Mapping[str, float], key: str) -> float:
+    """The relative margin for questions judged by the rule `key` (see `rule_key`), else the
+    default one (0: every result up to the limit)."""
+    return margins.get(key, margins.get("default", 0.0))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from search.index import SearchIndex
 from search.language import fallback_order
 from search.query import MAX_QUERY_CHARS, QueryReader, Question
 from search.query_translation import QueryTranslator, TranslatedQuery
-from search.decision import Decision, decide, rule_for, rule_key
+from search.decision import Decision, decide, margin_for, rule_for, rule_key
 from search.snippet import query_stems
 from search.ranking import (FEEDBACK_TOP, TRANSLATION_TARGET, EmbeddingPlan, RankingConfig,
                             Signals, add_feedback, as_typed, feedback_applies, feedback_query,
@@ -209,7 +209,8 @@ class SearchEngine:
         key = rule_key(query_lang, bool(plan.in_english[order[0]]))
         rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
         decision = decide([shown_score(float(fused[i])) for i in order.tolist()],
-                          signals.of(int(top_positions[0])), rule, self.config.relative_margin,
+                          signals.of(int(top_positions[0])), rule,
+                          margin_for(self.config.relative_margins, key),
                           key, familiarity.share, familiarity.unknown)
         # The decision reads scores and signals only: snippets are made for the results shown.
         shown = order[:decision.count].tolist()

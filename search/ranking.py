@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.decision import DEFAULT_ABSTAIN, DEFAULT_RELATIVE_MARGIN, AbstainRule, abstain_rules
+from search.decision import DEFAULT_ABSTAIN, DEFAULT_MARGINS, AbstainRule, abstain_rules
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, normalize_scores
 from search.synonyms import EXPANSION_WEIGHT
 
@@ -51,9 +51,9 @@ class RankingConfig:
     expand_synonyms: bool = True
     # How much such an added word counts next to a typed one.
     expansion_weight: float = EXPANSION_WEIGHT
-    # A second or third suggestion only when its score is at least this share of the first's
-    # (search/decision.py); 0 shows every result up to the limit.
-    relative_margin: float = DEFAULT_RELATIVE_MARGIN
+    # A second or third suggestion only when its score is at least this share of the first's,
+    # per rule key (search/decision.py); 0 shows every result up to the limit.
+    relative_margins: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MARGINS))
 
 
 def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from search.decision import AbstainRule, decide
+from search.decision import SHOW_ALL, AbstainRule, decide, margin_for
 from search.fusion import Weights
 
 # The grid: thresholds of meaning (dense cosine) and wording (character n-gram cosine).
@@ -59,27 +59,28 @@ class Choice:
     """Parameters chosen on some help centers."""
 
     abstain: dict[str, AbstainRule] = field(default_factory=dict)
-    relative_margin: float = 0.0
+    relative_margins: dict[str, float] = field(default_factory=lambda: {"default": 0.0})
 
 
 def decision_off(config: Any) -> Any:
     """A ranking config that shows every result up to the limit (to record candidates)."""
-    return replace(config, abstain=None, relative_margin=0.0)
+    return replace(config, abstain=None, relative_margins=SHOW_ALL)
 
 
 def replay(question: Recorded, rules: Mapping[str, AbstainRule] | None,
-           relative_margin: float) -> tuple[str, ...]:
+           margins: Mapping[str, float]) -> tuple[str, ...]:
     """The ids the engine would show for a recorded question under these parameters."""
     rule = None
     if rules is not None:
         rule = rules.get(question.rule, rules.get("default"))
-    decision = decide(question.scores, question.best, rule, relative_margin, question.rule,
+    decision = decide(question.scores, question.best, rule, margin_for(margins, question.rule),
+                      question.rule,
                       question.familiar_share)
     return question.ids[:decision.count]
 
 
 def scores_of(questions: Sequence[Recorded], rules: Mapping[str, AbstainRule] | None,
-              relative_margin: float) -> dict[str, dict[str, float]]:
+              margins: Mapping[str, float]) -> dict[str, dict[str, float]]:
     """Per task: Recall@3 (a question found when any answer is in the top 3), false abstention,
     abstention on off-topic questions, and suggestions shown per answerable question."""
     by_task: dict[str, list[Recorded]] = defaultdict(list)
@@ -87,7 +88,7 @@ def scores_of(questions: Sequence[Recorded], rules: Mapping[str, AbstainRule] | 
         by_task[question.task].append(question)
     out: dict[str, dict[str, float]] = {}
     for task, members in sorted(by_task.items()):
-        shown = [replay(q, rules, relative_margin) for q in members]
+        shown = [replay(q, rules, margins) for q in members]
         answerable = [(q, s) for q, s in zip(members, shown) if q.relevant]
         if answerable:
             out[task] = {
@@ -178,21 +179,30 @@ def most_lenient(rules: Iterable[AbstainRule]) -> AbstainRule:
 
 
 def choose(questions: Sequence[Recorded]) -> Choice:
-    """Abstention rules per rule key, then the largest margin that keeps Recall@3."""
+    """Abstention rules per rule key, then per key the largest margin that keeps its questions'
+    Recall@3; the default margin is the lowest of them."""
     choice = Choice()
-    for key in sorted({q.rule for q in questions}):
+    keys = sorted({q.rule for q in questions})
+    for key in keys:
         rule = choose_rule(questions, key)
         if rule is not None:
             choice.abstain[key] = rule
     choice.abstain["default"] = most_lenient(choice.abstain.values())
+    for key in keys:
+        answerable = [q for q in questions if q.rule == key and q.relevant]
+        if not answerable:
+            continue
 
-    def recall(margin: float) -> float:
-        tasks = scores_of(questions, choice.abstain, margin)
-        return float(np.mean([m["recall@3"] for m in tasks.values() if "recall@3" in m]))
+        def recall(margin: float) -> float:
+            return float(np.mean([bool(q.relevant & set(replay(q, choice.abstain,
+                                                                 {"default": margin})[:3]))
+                                  for q in answerable]))
 
-    full = recall(0.0)
-    choice.relative_margin = max(
-        (m for m in MARGIN_GRID if recall(m) >= full - MAX_RECALL_COST), default=0.0)
+        full = recall(0.0)
+        choice.relative_margins[key] = max(
+            (m for m in MARGIN_GRID if recall(m) >= full - MAX_RECALL_COST), default=0.0)
+    choice.relative_margins["default"] = min(
+        (m for key, m in choice.relative_margins.items() if key != "default"), default=0.0)
     return choice
 
 
@@ -204,7 +214,7 @@ def leave_one_out(recorded: Mapping[str, Sequence[Recorded]]
         training = [q for name, qs in recorded.items() if name != left_out for q in qs]
         choice = choose(training)
         out[left_out] = (choice, scores_of(recorded[left_out], choice.abstain,
-                                           choice.relative_margin))
+                                           choice.relative_margins))
     return out
 
 

@@ -19,6 +19,7 @@ from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import translator_for
+from search.decision import SHOW_ALL
 from search.ranking import AbstainRule, RankingConfig
 from tests.support.fakes import FakeEmbedder
 from tests.support.dictionaries import write_dsl, write_wiktionary_text
@@ -86,7 +87,7 @@ def test_swedish_question_on_an_english_only_topic_finds_the_english_article(
 
 def test_without_a_translator_the_english_only_article_is_out_of_reach(
         index: SearchIndex) -> None:
-    everything = RankingConfig(abstain=None, relative_margin=0.0)
+    everything = RankingConfig(abstain=None, relative_margins=SHOW_ALL)
     results = engine_with(index, None, everything).search(
         "skriva ut kvittot för beställningen", lang="sv", trust_lang=True, limit=10).results
     assert results[0].id != "en/print-receipt"
@@ -111,10 +112,10 @@ def test_native_preference_decides_a_close_race(index: SearchIndex,
     # Translated, "lösenord" makes the English-only password-manager article a strong keyword
     # match too; the preference for the customer's language keeps the Swedish article first.
     question = "jag har glömt mitt lösenord"
-    neutral = RankingConfig(abstain=None, relative_margin=0.0, native_preference={"sv": 0.0},
+    neutral = RankingConfig(abstain=None, relative_margins=SHOW_ALL, native_preference={"sv": 0.0},
                             **AS_TYPED)
     assert ids(engine_with(index, dictionaries, neutral), question)[0] == "en/password-manager"
-    preferring = RankingConfig(abstain=None, relative_margin=0.0, **AS_TYPED)  # the default
+    preferring = RankingConfig(abstain=None, relative_margins=SHOW_ALL, **AS_TYPED)  # the default
     assert ids(engine_with(index, dictionaries, preferring), question)[0] == "sv/reset-password"
 
 

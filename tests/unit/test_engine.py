@@ -18,6 +18,7 @@ from search.dense_index import DenseIndex, DenseSignals, language_blocks
 from search.document import document_from_article
 from search.engine import SearchEngine
 from search.index import SearchIndex
+from search.decision import SHOW_ALL
 from search.ranking import AbstainRule, RankingConfig, Signals
 from search.query_translation import translator_for
 from search.vector_index import VectorIndex
@@ -67,7 +68,7 @@ def test_off_topic_question_gets_no_suggestion(engine: SearchEngine) -> None:
 
 
 def test_without_abstention_there_is_always_an_answer(engine: SearchEngine) -> None:
-    engine.config = RankingConfig(abstain=None, relative_margin=0.0)
+    engine.config = RankingConfig(abstain=None, relative_margins=SHOW_ALL)
     assert engine.search("what is the weather like in Paris tomorrow").results
 
 
@@ -246,7 +247,7 @@ def test_scoring_only_the_served_pool_ranks_as_scoring_everything(
     index = SearchIndex.load(sample_index)
     # Embedded in English (as with an English-only model), a Swedish or Russian article is
     # compared through its English version: scores from another language than it is in.
-    config = RankingConfig(abstain=None, relative_margin=0.0, embed_translation=embedded)
+    config = RankingConfig(abstain=None, relative_margins=SHOW_ALL, embed_translation=embedded)
     # With translation, translated articles are scored through their English versions.
     translator = translator_for(index) if translated else None
     assert not translated or translator is not None
@@ -297,7 +298,7 @@ def test_snippets_are_made_for_the_results_shown_only(engine: SearchEngine,
     monkeypatch.setattr(AnswerBuilder, "result",
                         lambda self, position, *args: made.append(position)
                         or original(self, position, *args))
-    engine.config = RankingConfig(abstain={"default": AbstainRule(0.3, 0.4)}, relative_margin=0.99)
+    engine.config = RankingConfig(abstain={"default": AbstainRule(0.3, 0.4)}, relative_margins={"default": 0.99})
     shown = engine.search("refund within 14 days", limit=5)
     assert 1 <= len(shown.results) < 5  # the margin cut the suggestions the limit allowed
     assert len(made) == len(shown.results)

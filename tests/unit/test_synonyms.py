@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from search.decision import SHOW_ALL
 from search.engine import RankingConfig, SearchEngine
 from search.index import SearchIndex
 from search.lexicon import Lexicon
@@ -65,7 +66,7 @@ def test_only_the_knowledge_base_words_are_added(translator, index) -> None:
 ])
 def test_the_engine_finds_the_article_by_the_customer_s_word(translator, index, question, lang,
                                                              expected, first) -> None:
-    config = replace(RankingConfig(), abstain=None, relative_margin=0.0)
+    config = replace(RankingConfig(), abstain=None, relative_margins=SHOW_ALL)
     with_synonyms = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
     without = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"),
                            replace(config, expand_synonyms=False), translator)
@@ -80,7 +81,7 @@ def test_the_engine_finds_the_article_by_the_customer_s_word(translator, index, 
 
 
 def test_the_engine_weighs_added_words_by_its_config(translator, index) -> None:
-    config = replace(RankingConfig(), abstain=None, relative_margin=0.0)
+    config = replace(RankingConfig(), abstain=None, relative_margins=SHOW_ALL)
     engine = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator)
 
     def keyword_score(weight: float) -> float:

@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 
 from search.collection import load_articles
-from search.decision import AbstainRule
+from search.decision import SHOW_ALL, AbstainRule
 from search.document import document_from_article
 from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.ranking import RankingConfig
-from search.tuning import (ANSWERABLE_TASKS, MAX_FALSE_ABSTENTION, Family, QueryMemo,
-                           RankingRuns, Recorded, choose, choose_rule, descend, generalises,
-                           leave_one_out, ranking_families, ranking_leave_one_out, replay,
-                           scores_of)
+from search.tuning import (ANSWERABLE_TASKS, MARGIN_GRID, MAX_FALSE_ABSTENTION, Family,
+                           QueryMemo, RankingRuns, Recorded, choose, choose_rule, descend,
+                           generalises, leave_one_out, ranking_families, ranking_leave_one_out,
+                           replay, scores_of)
 from tests.support.fakes import FakeEmbedder
 from tests.support.help_center import ARTICLES
 
@@ -45,16 +45,20 @@ def _help_center(seed: int, answerable_low: float) -> list[Recorded]:
 
 def test_replay_applies_the_decision_to_recorded_candidates() -> None:
     question = _question("deflect_en", True, 0.5)
-    assert replay(question, None, 0.0) == ("a", "b", "c")
-    assert replay(question, None, 0.6) == ("a", "b")
-    assert replay(question, {"en": AbstainRule(0.6, 0.5), "default": AbstainRule(0, 0)}, 0) == ()
+    assert replay(question, None, SHOW_ALL) == ("a", "b", "c")
+    assert replay(question, None, {"default": 0.6}) == ("a", "b")
+    # The margin of the question's own rule key, else the default one.
+    assert replay(question, None, {"en": 0.0, "default": 0.6}) == ("a", "b", "c")
+    assert replay(question, None, {"ru": 0.0, "default": 0.6}) == ("a", "b")
+    assert replay(question, {"en": AbstainRule(0.6, 0.5), "default": AbstainRule(0, 0)},
+                  SHOW_ALL) == ()
 
 
 def test_the_strictest_rule_within_the_false_abstention_budget() -> None:
     questions = _help_center(1, 0.4)
     rule = choose_rule(questions, "en")
     assert rule is not None
-    scores = scores_of(questions, {"en": rule, "default": rule}, 0.0)
+    scores = scores_of(questions, {"en": rule, "default": rule}, SHOW_ALL)
     assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
     assert scores["deflect_abstain_en"]["abstain_rate"] >= 0.9  # they are separable here
 
@@ -71,13 +75,13 @@ def test_stricter_cuts_for_unfamiliar_questions_catch_near_misses_one_cut_cannot
     rule = choose_rule(questions, "en")
     assert rule is not None and rule.unfamiliar_below > 0.3
     assert rule.unfamiliar_dense > rule.min_dense
-    scores = scores_of(questions, {"en": rule, "default": rule}, 0.0)
+    scores = scores_of(questions, {"en": rule, "default": rule}, SHOW_ALL)
     assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
     assert scores["deflect_abstain_en"]["abstain_rate"] == 1.0
     one_cut = [replace(q, familiar_share=1.0) for q in questions]
     plain = choose_rule(one_cut, "en")
     assert plain is not None and plain.unfamiliar_below == 0.0
-    assert scores_of(one_cut, {"en": plain, "default": plain}, 0.0)[
+    assert scores_of(one_cut, {"en": plain, "default": plain}, SHOW_ALL)[
         "deflect_abstain_en"]["abstain_rate"] < 0.5
 
 
@@ -88,7 +92,21 @@ def test_the_margin_never_costs_more_recall_than_allowed() -> None:
         Recorded("deflect_en", "en", frozenset({"b"}), "en", ("a", "b"), (10.0, 6.5),
                  {"dense": 0.6, "chargram": 0.1}) for _ in range(10)]
     choice = choose(questions)
-    assert choice.relative_margin <= 0.65
+    assert choice.relative_margins["en"] <= 0.65
+
+
+def test_each_rule_key_gets_the_largest_margin_its_own_questions_allow() -> None:
+    # English answers come first and stand out; a translated Swedish question's answer is the
+    # second result, close to the first, a third of the time.
+    english = [_question("deflect_en", True, 0.6, scores=(10.0, 5.0, 2.0)) for _ in range(30)]
+    swedish = [replace(_question("deflect_sv", True, 0.6), rule="translated_sv", lang="sv")
+               for _ in range(20)] + [
+        Recorded("deflect_sv", "sv", frozenset({"b"}), "translated_sv", ("a", "b"), (10.0, 7.5),
+                 {"dense": 0.6, "chargram": 0.1}) for _ in range(10)]
+    margins = choose(english + swedish).relative_margins
+    assert margins["en"] == max(MARGIN_GRID)  # hiding a second suggestion costs nothing
+    assert margins["translated_sv"] <= 0.75  # it keeps the answer in second place
+    assert margins["default"] == margins["translated_sv"]  # the lowest
 
 
 def test_each_help_center_is_scored_with_parameters_chosen_on_the_others() -> None:
@@ -116,7 +134,7 @@ class _ScriptedEngine:
     def search(self, text: str, limit: int = 10) -> SimpleNamespace:
         wanted, task = text.split("|")
         self.searched[task] += 1
-        assert self.config.abstain is None and self.config.relative_margin == 0.0
+        assert self.config.abstain is None and self.config.relative_margins == SHOW_ALL
         found = self.config.weights["en"].dense == float(wanted)
         ids = ["a", "x", "y"] if found else ["x", "y", "z"]
         return SimpleNamespace(results=[SimpleNamespace(id=i) for i in ids[:limit]])
