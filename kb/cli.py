@@ -447,8 +447,8 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
     recorded = {name: [q for engine, queries in pairs for q in record_questions(engine, queries)]
                 for name, pairs in engines.items()}
     read = setup.dictionaries.dictionary_languages() if setup.dictionaries else []
-    _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN" if {"sv", "ru"} <= set(read)
-                   else "ABSTAIN_WITHOUT_DICTIONARIES")
+    _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN, DEFAULT_MARGINS" if {"sv", "ru"} <= set(read)
+                   else "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES")
 
 
 def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:

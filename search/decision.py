@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 # The prefix of the rules for questions compared through their English translation.
 TRANSLATED = "translated"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -110,18 +112,31 @@ def abstain_rules(dictionary_languages: Collection[str] | None = None) -> dict[s
     """The rules, per key: the one chosen with dictionaries where imported dictionaries read the
     questions it judges (`dictionary_languages`; None: every language), else the one chosen
     without them."""
-    return {key: rule if dictionary_languages is None or all(
+    return _per_key(DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES, dictionary_languages)
+
+
+def suggestion_margins(dictionary_languages: Collection[str] | None = None) -> dict[str, float]:
+    """The margins, per key, chosen as the rules are (see `abstain_rules`)."""
+    return _per_key(DEFAULT_MARGINS, MARGINS_WITHOUT_DICTIONARIES, dictionary_languages)
+
+
+def _per_key(chosen_with: Mapping[str, T], chosen_without: Mapping[str, T],
+             dictionary_languages: Collection[str] | None) -> dict[str, T]:
+    return {key: value if dictionary_languages is None or all(
                 lang in dictionary_languages for lang in _READS.get(key, ()))
-            else ABSTAIN_WITHOUT_DICTIONARIES[key]
-            for key, rule in DEFAULT_ABSTAIN.items()}
+            else chosen_without[key]
+            for key, value in chosen_with.items()}
 
 
 # A second or third suggestion only at this share of the first one's score, per rule key
 # (chosen as above: for each key the largest that costs its questions' Recall@3 at most .01; the
-# default is the lowest). An English question's first answer stands out more clearly from the
-# rest than a translated one's, so it shows fewer padded suggestions at the same recall.
+# default is the lowest), with the open dictionaries imported and without them, like the rules.
+# An English question's first answer stands out more clearly from the rest than a translated
+# one's, so it shows fewer padded suggestions at the same recall.
 DEFAULT_MARGINS: Mapping[str, float] = {"en": 0.8, "ru": 0.6, "translated_sv": 0.7,
                                          "translated_ru": 0.6, "default": 0.6}
+MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {"en": 0.8, "ru": 0.7, "translated_sv": 0.7,
+                                                      "translated_ru": 0.5, "default": 0.5}
 
 
 # No margin for any question: every result up to the limit.

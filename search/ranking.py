@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.decision import DEFAULT_ABSTAIN, DEFAULT_MARGINS, AbstainRule, abstain_rules
+from search.decision import (DEFAULT_ABSTAIN, DEFAULT_MARGINS, AbstainRule, abstain_rules,
+                             suggestion_margins)
 from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, normalize_scores
 from search.synonyms import EXPANSION_WEIGHT
 
@@ -61,12 +62,13 @@ def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,
     """The ranking configuration for a model: the one place the service and `kb eval` get it.
     Articles missing in a customer's language are shown in `source_language`, as the articles
     API does; `dictionary_languages` are those whose questions imported dictionaries read
-    (None: all), which the decision's rules depend on (search/decision.py)."""
+    (None: all), which the decision's rules and margins depend on (search/decision.py)."""
     from search.embedder import is_multilingual
 
     return RankingConfig(fallback_languages=(source_language,),
                          embed_translation=not is_multilingual(model),
-                         abstain=abstain_rules(dictionary_languages))
+                         abstain=abstain_rules(dictionary_languages),
+                         relative_margins=suggestion_margins(dictionary_languages))
 
 
 @dataclass

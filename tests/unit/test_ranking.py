@@ -108,6 +108,12 @@ def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp
     assert only_sv["ru"] == ABSTAIN_WITHOUT_DICTIONARIES["ru"]
     assert only_sv["translated_sv"] == DEFAULT_ABSTAIN["translated_sv"]
     assert only_sv["translated_ru"] == ABSTAIN_WITHOUT_DICTIONARIES["translated_ru"]
+    # The margins follow the same way.
+    from search.decision import DEFAULT_MARGINS, MARGINS_WITHOUT_DICTIONARIES
+    assert ranking_config_for("all-MiniLM-L6-v2").relative_margins == DEFAULT_MARGINS
+    assert ranking_config_for("all-MiniLM-L6-v2", dictionary_languages=("sv",)).relative_margins \
+        == {**DEFAULT_MARGINS, **{key: MARGINS_WITHOUT_DICTIONARIES[key]
+                                  for key in ("en", "ru", "translated_ru", "default")}}
     # Without a Russian dictionary, Russian in Latin letters is judged as English.
     assert only_sv["en"] == ABSTAIN_WITHOUT_DICTIONARIES["en"] != DEFAULT_ABSTAIN["en"]
     # A few dozen product terms are not a dictionary.

@@ -319,7 +319,9 @@ def test_cli_chooses_the_ranking_leave_one_out(runner, tmp_path: Path,
     assert decision.exit_code == 0, decision.output
     assert set(json.loads(decision.stdout)["left_out"]) == {"one", "two"}
     # No dictionaries are imported here: the choice is for the rules used without them.
-    assert json.loads(decision.stdout)["for"] == "ABSTAIN_WITHOUT_DICTIONARIES"
+    chosen = json.loads(decision.stdout)
+    assert chosen["for"] == "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES"
+    assert set(chosen["chosen_on_all"]["relative_margins"]) >= {"default"}
 
 
 def test_cli_tune_refuses_what_leave_one_out_cannot_use(runner, tmp_path: Path) -> None:
