@@ -430,7 +430,8 @@ def test_index_swap_under_load_never_fails_or_mixes_builds(healthy: Service) -> 
     for answer in answers:
         shown = {r["id"]: r["title"] for r in answer.body["results"]
                  if r["id"].startswith("en/gizmo")}
-        assert "en/gizmo" in shown, answer.body
+        # A gizmo article is always found (which ones are shown is the decision's margin).
+        assert shown, answer.body
         # Every answer is consistent with exactly the build it names, and with no other.
         consistent = {build for build, titles in catalog.items()
                       if all(titles.get(i) == t for i, t in shown.items())}
