@@ -93,7 +93,7 @@ def scores_of(questions: Sequence[Recorded], rules: Mapping[str, AbstainRule] | 
         if answerable:
             out[task] = {
                 "n": len(answerable),
-                "recall@3": float(np.mean([bool(q.relevant & set(s[:3])) for q, s in answerable])),
+                "recall@3": float(np.mean([_found(q, s) for q, s in answerable])),
                 "false_abstain_rate": float(np.mean([not s for _, s in answerable])),
                 "shown": float(np.mean([min(len(s), 3) for _, s in answerable])),
             }
@@ -190,20 +190,27 @@ def choose(questions: Sequence[Recorded]) -> Choice:
     choice.abstain["default"] = most_lenient(choice.abstain.values())
     for key in keys:
         answerable = [q for q in questions if q.rule == key and q.relevant]
-        if not answerable:
-            continue
-
-        def recall(margin: float) -> float:
-            return float(np.mean([bool(q.relevant & set(replay(q, choice.abstain,
-                                                                 {"default": margin})[:3]))
-                                  for q in answerable]))
-
-        full = recall(0.0)
-        choice.relative_margins[key] = max(
-            (m for m in MARGIN_GRID if recall(m) >= full - MAX_RECALL_COST), default=0.0)
+        if answerable:
+            choice.relative_margins[key] = _largest_margin(answerable, choice.abstain)
     choice.relative_margins["default"] = min(
         (m for key, m in choice.relative_margins.items() if key != "default"), default=0.0)
     return choice
+
+
+def _largest_margin(answerable: Sequence[Recorded], rules: Mapping[str, AbstainRule]) -> float:
+    """The largest margin on the grid that costs these questions' Recall@3 at most
+    MAX_RECALL_COST."""
+    def recall(margin: float) -> float:
+        return float(np.mean([_found(q, replay(q, rules, {"default": margin}))
+                              for q in answerable]))
+
+    full = recall(0.0)
+    return max((m for m in MARGIN_GRID if recall(m) >= full - MAX_RECALL_COST), default=0.0)
+
+
+def _found(question: Recorded, shown: Sequence[str]) -> bool:
+    """Whether an answer to `question` is among the first three of `shown`."""
+    return bool(question.relevant & set(shown[:3]))
 
 
 def leave_one_out(recorded: Mapping[str, Sequence[Recorded]]
