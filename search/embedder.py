@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 OFFLINE_MODEL = "bundled:all-MiniLM-L6-v2"
 # How the network runs: PyTorch, or exported once to ONNX and run by ONNX Runtime (search/onnx_model).
 RUNTIMES = ("onnx", "torch")
+# Texts per forward pass when embedding documents in ONNX Runtime: measured fastest per text
+# on short help-center chunks (benchmarks/index_speed.md); larger batches were slower.
+ONNX_DOCUMENT_BATCH = 4
 
 
 class Embedder(Protocol):
@@ -137,13 +140,23 @@ class SentenceTransformerEmbedder:
         # stays is the tokenizer and the settings that preprocessing uses.
         self._model.to("meta")
 
+    def _token_counts(self, texts: Sequence[str]) -> list[int]:
+        """How many tokens the model reads of each text (after truncation), in one call."""
+        tokenizer = self._model.tokenizer
+        encoded = tokenizer(list(texts), truncation=True, max_length=self._model.max_seq_length)
+        return [len(ids) for ids in encoded["input_ids"]]
+
     def _encode_in_onnx(self, texts: Sequence[str]) -> np.ndarray:
         onnx = self._onnx
         assert onnx is not None
-        # Batches of similar length, as model.encode() makes them, pad less.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        batches = [order[start:start + self.batch_size]
-                   for start in range(0, len(order), self.batch_size)]
+        # A batch is padded to its longest text, and this ONNX Runtime session allocates every
+        # intermediate tensor afresh (search/onnx_model.py), so a large padded batch costs
+        # several times more per text than a few texts of the same token count: hence batches
+        # of ONNX_DOCUMENT_BATCH texts in order of token count (benchmarks/index_speed.md).
+        counts = self._token_counts(texts)
+        order = sorted(range(len(texts)), key=lambda i: -counts[i])
+        batches = [order[start:start + ONNX_DOCUMENT_BATCH]
+                   for start in range(0, len(order), ONNX_DOCUMENT_BATCH)]
         parallel = self.document_threads > 1 and len(batches) > 1
 
         def encode(batch: list[int]) -> np.ndarray:

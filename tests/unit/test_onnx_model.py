@@ -174,13 +174,33 @@ def test_an_unknown_runtime_is_refused_with_the_choices(tmp_path: Path) -> None:
 def test_a_command_embeds_document_batches_side_by_side(
         onnx_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [f"article paragraph number {n} about " + "refunds " * (n % 7) for n in range(40)]
-    monkeypatch.setattr(onnx_embedder, "batch_size", 8)
     one_at_a_time = onnx_embedder.encode_documents(texts)
     most = count_overlapping_runs(onnx_embedder, monkeypatch)
     monkeypatch.setattr(onnx_embedder, "document_threads", 2)
     side_by_side = onnx_embedder.encode_documents(texts)
     assert most[0] == 2
     assert np.array_equal(side_by_side, one_at_a_time)  # same batches, same order of rows
+
+
+def test_document_batches_hold_texts_of_about_the_same_token_count(
+        onnx_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Characters are a poor guide to tokens: a long word may be one token, a short one several.
+    # Every text of a batch is padded to its longest, so mixing them wastes the whole pass.
+    texts = [*("internationalization " * n for n in range(4, 12)),
+             *("x y z " * n for n in range(4, 12))]
+    lengths: list[list[int]] = []
+    run = type(onnx_embedder._onnx).run
+
+    def recording_run(self, features):  # type: ignore[no-untyped-def]
+        lengths.append(np.asarray(features["attention_mask"]).sum(axis=1).tolist())
+        return run(self, features)
+
+    monkeypatch.setattr(type(onnx_embedder._onnx), "run", recording_run)
+    vectors = onnx_embedder.encode_documents(texts)
+    padded = sum(max(batch) * len(batch) for batch in lengths)
+    assert padded <= 1.2 * sum(sum(batch) for batch in lengths)
+    for position, text in enumerate(texts):  # and each row is still its own text's vector
+        assert np.abs(vectors[position] - onnx_embedder.encode_queries([text])[0]).max() < 1e-5
 
 
 @pytest.fixture
