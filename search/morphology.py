@@ -26,6 +26,8 @@ _SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
     ("tte", ""), ("dde", ""), ("te", "a"), ("de", "a"), ("te", ""), ("de", ""),
     ("er", "a"), ("er", ""), ("ar", ""), ("or", "a"), ("en", ""), ("et", ""), ("na", ""), ("an", "a"),
     ("as", "a"), ("es", ""), ("s", ""), ("r", ""), ("t", ""), ("a", ""), ("e", ""), ("n", ""),
+    # Verbs in -s, passive (behövs: behöva) or deponent (syns: synas), past or present.
+    ("tes", "as"), ("des", "as"), ("tes", "a"), ("des", "a"), ("s", "as"), ("s", "a"),
 )
 MIN_SWEDISH_STEM = 2
 # Strong and irregular verbs, whose past forms no ending rule reaches (tog bort -> ta bort,
@@ -53,12 +55,23 @@ _SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
 
 
 def _verbs_by_form(verbs: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """Each form with the verbs it belongs to: one may belong to two (satt: sätta and sitta)."""
+    """Each form with the verbs it belongs to: one may belong to two (satt: sätta and sitta).
+    A supine in -it also gives the participle's forms (dragit: dragen, draget, dragna)."""
     out: dict[str, tuple[str, ...]] = {}
     for verb, forms in verbs.items():
-        for form in forms:
-            out[form] = (*out.get(form, ()), verb)
+        for form in (*forms, *(part for f in forms for part in _participles(f))):
+            if verb not in out.get(form, ()):
+                out[form] = (*out.get(form, ()), verb)
     return out
+
+
+def _participles(supine: str) -> tuple[str, ...]:
+    if not supine.endswith("it") or len(supine) < 5:
+        return ()
+    stem = supine[:-2]
+    # A doubled consonant is written single before -na: försvunnit -> försvunna.
+    plural = stem + "a" if len(stem) > 2 and stem[-1] == stem[-2] else stem + "na"
+    return stem + "en", stem + "et", plural
 
 
 _SWEDISH_IRREGULAR = _verbs_by_form(_SWEDISH_STRONG_VERBS)

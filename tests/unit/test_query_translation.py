@@ -16,6 +16,7 @@ SWEDISH = [
     ("lösenord", "password"), ("kort", "card"), ("present", "gift"),
     ("beställning", "order"), ("klar", "ready"), ("kvitto", "receipt"),
     ("ta bort", "delete"), ("säga upp", "cancel"), ("avbryta", "cancel"),
+    ("behöva", "need"), ("synas", "show"), ("syn", "vision"), ("dra", "charge"), ("drag", "move"),
 ]
 RUSSIAN = [
     ("заказ", "order"), ("пароль", "password"), ("отправить", "send"), ("послать", "send"),
@@ -101,6 +102,9 @@ def test_phrase_is_one_entry_not_word_by_word(translator: QueryTranslator) -> No
     ("kollegan tog bort kortet", "delete"),  # tog: the past of ta, which no ending rule reaches
     ("jag sa upp abonnemanget", "cancel"),
     ("jag avbröt beställningen", "cancel"),  # a prefixed strong verb
+    ("pengarna är dragna", "charge"),  # dragna: the participle of dra, from its supine dragit
+    ("behövs det ett konto", "need"),  # a passive in -s: behöva
+    ("syns biljetten", "show"),  # a deponent verb: synas, not the noun syn (vision)
 ])
 def test_swedish_strong_verbs_find_their_infinitive(translator: QueryTranslator, question: str,
                                                     english: str) -> None:
