@@ -26,7 +26,10 @@ _SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
     ("tte", ""), ("dde", ""), ("te", "a"), ("de", "a"), ("te", ""), ("de", ""),
     ("er", "a"), ("er", ""), ("ar", ""), ("or", "a"), ("en", ""), ("et", ""), ("na", ""), ("an", "a"),
     ("as", "a"), ("es", ""), ("s", ""), ("r", ""), ("t", ""), ("a", ""), ("e", ""), ("n", ""),
-    # Verbs in -s, passive (behövs: behöva) or deponent (syns: synas), past or present.
+)
+# Verbs in -s, passive (behövs: behöva, förstördes: förstöra) or deponent (syns: synas). Not
+# tried for a form of a strong verb, whose verb is known (finns is finnas, not finna: find).
+_SWEDISH_S_VERB_ENDINGS: tuple[tuple[str, str], ...] = (
     ("tes", "as"), ("des", "as"), ("tes", "a"), ("des", "a"), ("s", "as"), ("s", "a"),
 )
 MIN_SWEDISH_STEM = 2
@@ -55,26 +58,29 @@ _SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
 
 
 def _verbs_by_form(verbs: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """Each form with the verbs it belongs to: one may belong to two (satt: sätta and sitta).
-    A supine in -it also gives the participle's forms (dragit: dragen, draget, dragna)."""
+    """Each form with the verbs it belongs to: one may belong to two (satt: sätta and sitta)."""
     out: dict[str, tuple[str, ...]] = {}
     for verb, forms in verbs.items():
-        for form in (*forms, *(part for f in forms for part in _participles(f))):
-            if verb not in out.get(form, ()):
-                out[form] = (*out.get(form, ()), verb)
+        for form in forms:
+            out[form] = (*out.get(form, ()), verb)
     return out
 
 
-def _participles(supine: str) -> tuple[str, ...]:
-    if not supine.endswith("it") or len(supine) < 5:
-        return ()
-    stem = supine[:-2]
-    # A doubled consonant is written single before -na: försvunnit -> försvunna.
-    plural = stem + "a" if len(stem) > 2 and stem[-1] == stem[-2] else stem + "na"
-    return stem + "en", stem + "et", plural
+def _participles(verbs: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The past participle of each strong verb, from its supine in -it: dragit -> dragen,
+    dragna; försvunnit -> försvunna. The neuter (draget, fallet) is left out: it is also the
+    definite form of nouns (fallet: the case)."""
+    forms: dict[str, tuple[str, ...]] = {}
+    for verb, past in verbs.items():
+        for supine in (f for f in past if f.endswith("it") and len(f) >= 5):
+            stem = supine[:-2]
+            plural = stem + "a" if stem.endswith("nn") else stem + "na"
+            forms[verb] = (*forms.get(verb, ()), stem + "en", plural)
+    return _verbs_by_form(forms)
 
 
 _SWEDISH_IRREGULAR = _verbs_by_form(_SWEDISH_STRONG_VERBS)
+_SWEDISH_PARTICIPLES = _participles(_SWEDISH_STRONG_VERBS)
 # Prefixes that make new verbs of the same stem: avbröt -> avbryta, förstod -> förstå.
 _SWEDISH_VERB_PREFIXES = ("av", "be", "för", "in", "upp", "ut", "över", "under", "om", "fram", "till")
 
@@ -87,12 +93,17 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
         if infinitive not in seen:
             seen.add(infinitive)
             out.append((infinitive, 0.95))
-    for ending, replacement in _SWEDISH_ENDINGS:
+    endings = _SWEDISH_ENDINGS if len(out) > 1 else _SWEDISH_ENDINGS + _SWEDISH_S_VERB_ENDINGS
+    for ending, replacement in endings:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_SWEDISH_STEM:
             candidate = word[: len(word) - len(ending)] + replacement
             if candidate not in seen:
                 seen.add(candidate)
                 out.append((candidate, 0.9))
+    for verb in _SWEDISH_PARTICIPLES.get(word, ()):
+        if verb not in seen:
+            seen.add(verb)
+            out.append((verb, 0.85))
     if not word.endswith("a") and word + "a" not in seen:
         out.append((word + "a", 0.8))  # imperative and stem forms of verbs: skriv -> skriva
     return out

@@ -111,6 +111,16 @@ def test_swedish_strong_verbs_find_their_infinitive(translator: QueryTranslator,
     assert english in translator.translate(question, "sv").terms
 
 
+def test_a_swedish_verb_reading_does_not_replace_a_known_one() -> None:
+    lexicon = Lexicon()
+    lexicon.add("sv", [("finnas", "exist", 1.0), ("finnas", "be", 1.0), ("finnas", "live", 1.0),
+                       ("finna", "find", 1.0), ("fall", "case", 1.0), ("falla", "fall", 1.0)])
+    translator = QueryTranslator(lexicon)
+    # finns is a form of finnas, not a passive of finna; fallet is the case, not a participle.
+    assert "find" not in translator.translate("finns det", "sv").terms
+    assert translator.translate("fallet", "sv").text == "case"
+
+
 def test_swedish_compound_is_split_when_only_the_parts_are_known(
         translator: QueryTranslator) -> None:
     translated = translator.translate("presentkortet", "sv")
