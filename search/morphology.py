@@ -89,11 +89,12 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
     """The word itself, then forms with inflectional endings removed (less likely, shorter)."""
     out: list[tuple[str, float]] = [(word, 1.0)]
     seen = {word}
-    for infinitive in _irregular_infinitives(word):
+    strong_verbs = _irregular_infinitives(word)
+    for infinitive in strong_verbs:
         if infinitive not in seen:
             seen.add(infinitive)
             out.append((infinitive, 0.95))
-    endings = _SWEDISH_ENDINGS if len(out) > 1 else _SWEDISH_ENDINGS + _SWEDISH_S_VERB_ENDINGS
+    endings = _SWEDISH_ENDINGS if strong_verbs else _SWEDISH_ENDINGS + _SWEDISH_S_VERB_ENDINGS
     for ending, replacement in endings:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_SWEDISH_STEM:
             candidate = word[: len(word) - len(ending)] + replacement
