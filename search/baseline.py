@@ -15,6 +15,7 @@ import bm25s
 import numpy as np
 
 from search.document import Document
+from search.fusion import best_first
 
 _WORD = re.compile(r"\w+")
 
@@ -39,5 +40,5 @@ class PlainBM25:
         if not tokens or not self.ids:
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
-        order = np.argsort(-scores, kind="stable")[:limit]
+        order = best_first(scores, limit)
         return [self.ids[i] for i in order if scores[i] > 0]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search.fusion import languages_in
 from search.vector_index import VectorIndex
 
 RowRanges = dict[str, tuple[int, int]]
@@ -58,7 +59,7 @@ class DenseIndex:
 
     def languages_of(self, *positions: np.ndarray) -> list[str]:
         """The languages of the documents at these positions."""
-        return np.unique(np.concatenate([self._doc_langs[p] for p in positions])).tolist()
+        return languages_in(np.concatenate([self._doc_langs[p] for p in positions]))
 
     def signals(self, query_vector: np.ndarray, langs: Sequence[str] | None = None) -> DenseSignals:
         """Dense cosine of the documents in `langs` (all when None): best chunk and whole

@@ -16,7 +16,7 @@ from search.answer import AnswerBuilder, Result, SearchResponse, shown_score
 from search.dense_index import DenseIndex
 from search.document import Document
 from search.embedder import Embedder
-from search.fusion import fuse
+from search.fusion import best_first, fuse
 from search.index import SearchIndex
 from search.language import fallback_order
 from search.query import MAX_QUERY_CHARS, QueryReader, Question
@@ -201,7 +201,7 @@ class SearchEngine:
         native = doc_langs != TRANSLATION_TARGET
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
         fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins)
-        order = np.argsort(-fused, kind="stable")[:limit]
+        order = best_first(fused, limit)
         if order.size == 0:
             return [], Decision(0, "no article to compare")
         top_positions = positions[order]
@@ -249,7 +249,7 @@ class SearchEngine:
         weights = feedback_applies(doc_langs, query_lang, self.config)
         if weights is None:
             return fused
-        top = vector_positions[np.argsort(-fused, kind="stable")[:FEEDBACK_TOP]]
+        top = vector_positions[best_first(fused, FEEDBACK_TOP)]
         moved = feedback_query(vector, self.dense.article_vectors(top))
         feedback = self.dense.article_scores(
             moved, self.dense.languages_of(vector_positions))[vector_positions]

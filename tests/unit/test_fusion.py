@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from search.fusion import Weights, fuse, normalize_scores, weights_for
+from search.fusion import Weights, best_first, fuse, languages_in, normalize_scores, weights_for
 
 TABLE = {"en": Weights(4, 1, 0), "sv": Weights(0, 1, 2), "cross": Weights(1, 0, 0),
          "default": Weights(1, 1, 1)}
@@ -29,3 +30,20 @@ def test_fuse_uses_the_query_language_weights() -> None:
     langs_sv = np.array(["sv", "sv", "sv"])
     assert int(np.argmax(fuse(dense, bm25, chars, langs_sv, "sv", TABLE))) in (1, 2)
     assert int(np.argmax(fuse(dense, bm25, chars, langs_sv, "sv", TABLE))) != 0
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 5, 49, 50, 80])
+def test_best_first_is_the_start_of_a_stable_sort(k: int) -> None:
+    rng = np.random.default_rng(k)
+    # Few distinct values, so ties straddle the k-th place, where a plain partition would
+    # pick among them arbitrarily.
+    scores = rng.integers(0, 6, size=50).astype(np.float64)
+    expected = np.argsort(-scores, kind="stable")[:k]
+    assert best_first(scores, k).tolist() == expected.tolist()
+
+
+def test_languages_in_finds_every_language_grouped_or_not() -> None:
+    grouped = np.array(["en"] * 4 + ["ru"] * 3 + ["sv"] * 2)
+    mixed = np.array(["sv", "en", "sv", "ru", "en"])
+    assert languages_in(grouped) == languages_in(mixed) == ["en", "ru", "sv"]
+    assert languages_in(np.array(["sv"])) == ["sv"] and languages_in(np.array([], dtype="<U2")) == []
