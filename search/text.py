@@ -20,6 +20,10 @@ _STOPWORDS = {"en": bm25s_stopwords.STOPWORDS_EN, "sv": bm25s_stopwords.STOPWORD
 # dem, "mej" for mig): the lists above have only the written forms, so these were read as
 # content words, and a dictionary took "nån" for nå (reach) and "dom" for a court's verdict.
 _SPOKEN = {"sv": ("nån", "nåt", "nåra", "dom", "mej", "dej", "sej")}
+# Forms the lists leave out of words they have: Swedish has ingen but not inget or inga, sin and
+# sina but not sitt, själv but not självt or själva. Left out, a dictionary read "inget" as a
+# content word.
+_MISSING_FORMS = {"sv": ("inget", "inga", "sitt", "självt", "själva")}
 
 
 def normalize(text: str) -> str:
@@ -48,7 +52,8 @@ MIN_TELLING_LENGTH = 3
 
 @lru_cache(maxsize=None)
 def stopwords(lang: str) -> frozenset[str]:
-    return frozenset(normalize(w) for w in (*_STOPWORDS.get(lang, ()), *_SPOKEN.get(lang, ())))
+    return frozenset(normalize(w) for w in (*_STOPWORDS.get(lang, ()), *_SPOKEN.get(lang, ()),
+                                            *_MISSING_FORMS.get(lang, ())))
 
 
 def stem_tokens(text: str, lang: str, drop_stopwords: bool = True) -> list[str]:

@@ -84,6 +84,8 @@ def test_stopwords_do_not_count_but_content_coverage_does(translator: QueryTrans
     assert translated.covered == pytest.approx(0.5)  # glömt is unknown, lösenord is known
     # Function words as they are spoken are function words too: "nån" is någon, not nå (reach).
     assert translator.translate("har dom nån lösenord", "sv").text == "password"
+    # And every form of one: the stopword list has ingen, not inget or inga.
+    assert translator.translate("inget lösenord", "sv").text == "password"
 
 
 # --- Phrases, compounds, names, product words ----------------------------------------------------
