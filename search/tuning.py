@@ -59,7 +59,7 @@ class Choice:
     """Parameters chosen on some help centers."""
 
     abstain: dict[str, AbstainRule] = field(default_factory=dict)
-    relative_margins: dict[str, float] = field(default_factory=lambda: {"default": 0.0})
+    relative_margins: dict[str, float] = field(default_factory=lambda: dict(SHOW_ALL))
 
 
 def decision_off(config: Any) -> Any:
@@ -74,8 +74,7 @@ def replay(question: Recorded, rules: Mapping[str, AbstainRule] | None,
     if rules is not None:
         rule = rules.get(question.rule, rules.get("default"))
     decision = decide(question.scores, question.best, rule, margin_for(margins, question.rule),
-                      question.rule,
-                      question.familiar_share)
+                      question.rule, question.familiar_share)
     return question.ids[:decision.count]
 
 
