@@ -59,8 +59,15 @@ def best_first(scores: np.ndarray, k: int) -> np.ndarray:
         return np.zeros(0, dtype=np.intp)
     if k >= scores.size:
         return np.argsort(-scores, kind="stable")
-    kth_highest = np.partition(scores, scores.size - k)[scores.size - k]
-    contenders = np.flatnonzero(scores >= kth_highest)  # every tie with it too, in position order
+    # Most of a large pool shares the lowest score (no evidence at all: articles in another
+    # language than the question's), and numpy's selection slows tenfold on a mass of equal
+    # values; the first k come from above it whenever k scores are.
+    pool = np.flatnonzero(scores > scores.min())
+    if pool.size < k:
+        pool = np.arange(scores.size)
+    kept = scores[pool]
+    kth_highest = np.partition(kept, kept.size - k)[kept.size - k]
+    contenders = pool[kept >= kth_highest]  # every tie with it too, in position order
     return contenders[np.argsort(-scores[contenders], kind="stable")][:k]
 
 
