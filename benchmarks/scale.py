@@ -81,7 +81,7 @@ def settings_for(work: Path, size: int, kind: str) -> dict[str, Any]:
     if kind == default_kind:
         threshold = DEFAULT_HNSW_THRESHOLD
     else:
-        # The other kind; the article vectors follow the chunks' kind, as in the default.
+        # The other kind for the chunks; the articles (fewer) stay exact as the default keeps them.
         threshold = NEVER if kind == EXACT else size
     instance = work / f"size-{size}" / "instance"
     settings = load_settings(overrides={"INSTANCE_PATH": str(instance),
@@ -274,10 +274,9 @@ def write_report(results: dict[str, Any], out: Path) -> None:
                      f"{r['top5_answers_overlap']} |")
     lines += ["", "Recall@10 compares the ten nearest chunk vectors of each question in both "
               "indexes. The engine's answers also depend on the dense score of every candidate "
-              "article (its best chunk and its whole text), which exact search gives for every "
-              "vector and HNSW only for its 256 nearest chunks and 256 nearest articles (the "
-              "rest get the farthest of those scores), so its answers can differ where the "
-              "vectors agree."]
+              "article, which exact search gives for all chunks and HNSW only for its 256 "
+              "nearest (the rest get the farthest of those scores), so its answers can differ "
+              "where the vectors agree."]
     growth = results.get("growth")
     if growth:
         lines += ["", f"From {growth['from']} to {growth['to']} chunks (default index at each "

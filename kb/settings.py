@@ -131,8 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LEXICON_DIR", "", "Folder of bilingual lexicons for translating Swedish and Russian "
             "questions into English (`kb dict import` fills it); default `<INSTANCE_PATH>/lexicons`. "
             "Without it, only the lexicon learned from your translated articles is used."),
-    Setting("HNSW_THRESHOLD", 50000, "From this many chunks on, search the chunk vectors and the "
-            "article vectors with an approximate HNSW index instead of exactly.", int),
+    Setting("HNSW_THRESHOLD", 50000, "From this many vectors on, use an approximate HNSW index "
+            "instead of exact search.", int),
     Setting("DATABASE_URL", "", "SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db; "
             "default: SQLite file `<INSTANCE_PATH>/kb.sqlite3`."),
     Setting("AUTO_MIGRATE", True, "Bring the database schema up to date when the app starts "

@@ -144,10 +144,7 @@ class SearchIndex:
                        else np.zeros((0, embedder.dimension), dtype=np.float32))
         chunk_index = VectorIndex.for_size(embedder.dimension, len(chunks), hnsw_threshold)
         chunk_index.add(all_vectors[: len(chunks)])
-        # The articles follow the chunks: a knowledge base large enough for approximate chunk
-        # search has thousands of articles, and scoring every one exactly (twice a search, with
-        # pseudo-relevance feedback) cost more than the rest of the search at 100,000 chunks.
-        article_index = VectorIndex(embedder.dimension, chunk_index.kind)
+        article_index = VectorIndex.for_size(embedder.dimension, len(documents), hnsw_threshold)
         article_index.add(all_vectors[len(chunks):])
         manifest = {
             "format_version": FORMAT_VERSION,
