@@ -56,6 +56,7 @@ class DenseIndex:
         self._chunk_owner = chunk_owner
         self._doc_langs = doc_langs
         self.blocks = language_blocks(doc_langs, chunk_owner)
+        self._has_chunks = np.bincount(chunk_owner, minlength=len(doc_langs)) > 0
 
     def languages_of(self, *positions: np.ndarray) -> list[str]:
         """The languages of the documents at these positions."""
@@ -68,9 +69,17 @@ class DenseIndex:
         leaves an OpenMP thread spinning on the core the model needs)."""
         chunk_scores = self._scores(self._chunks, query_vector, langs, chunks=True)
         article_scores = self._scores(self._articles, query_vector, langs)
-        best_chunk = np.full(len(self._doc_langs), -1.0, dtype=np.float32)
-        np.maximum.at(best_chunk, self._chunk_owner, chunk_scores)
-        return DenseSignals(best_chunk, article_scores, chunk_scores)
+        return DenseSignals(self._best_chunk(chunk_scores), article_scores, chunk_scores)
+
+    def _best_chunk(self, chunk_scores: np.ndarray) -> np.ndarray:
+        """Each article's best chunk score (-1 for an article without chunks). Every chunk
+        scores at least the lowest score, so only the chunks above it are visited: under HNSW,
+        the 256 it found rather than all 100,000 (0.3 ms of each search)."""
+        lowest = float(chunk_scores.min()) if chunk_scores.size else -1.0
+        best_chunk = np.where(self._has_chunks, np.float32(max(lowest, -1.0)), np.float32(-1.0))
+        above = np.flatnonzero(chunk_scores > lowest)
+        np.maximum.at(best_chunk, self._chunk_owner[above], chunk_scores[above])
+        return best_chunk
 
     def article_scores(self, query_vector: np.ndarray, langs: Sequence[str] | None = None
                        ) -> np.ndarray:
