@@ -51,7 +51,7 @@ def _parse_runtime(value: str) -> str:
 
     runtime = value.strip().lower()
     if runtime not in RUNTIMES:
-        raise ValueError(f"expected {' or '.join(RUNTIMES)}, got {value!r}")
+        raise ValueError(f"expected one of {', '.join(RUNTIMES)}, got {value!r}")
     return runtime
 
 
@@ -121,8 +121,11 @@ SETTINGS: tuple[Setting, ...] = (
             "such as intfloat/multilingual-e5-small."),
     Setting("MODEL_RUNTIME", "onnx", "How the model runs: `onnx` exports it once (into "
             "`<CACHE_DIR>/onnx`, offline) and runs it with ONNX Runtime, 2-3x faster per question "
-            "on a CPU with the same vectors; `torch` runs it in PyTorch. A model that cannot be "
-            "exported runs in PyTorch, with a warning.", _parse_runtime),
+            "on a CPU with the same vectors; `onnx-int8` quantizes that export to int8, about 2.5x "
+            "faster again but with near, not equal, vectors (a little lower quality: "
+            "docs/performance.md; run `kb index` after switching); `torch` runs it in PyTorch. A "
+            "model that cannot be exported runs in PyTorch, one that cannot be quantized "
+            "unquantized, with a warning.", _parse_runtime),
     Setting("MODEL_FALLBACK", True, "If the configured model cannot be loaded, warn loudly and use "
             "the bundled offline model instead of failing.", _parse_bool),
     Setting("INDEX_DIR", "", "Where the search index lives (a link to the current build); "

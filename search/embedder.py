@@ -24,8 +24,13 @@ from search.onnx_model import OnnxModel, OnnxUnavailable, load_onnx_model
 log = logging.getLogger(__name__)
 
 OFFLINE_MODEL = "bundled:all-MiniLM-L6-v2"
-# How the network runs: PyTorch, or exported once to ONNX and run by ONNX Runtime (search/onnx_model).
-RUNTIMES = ("onnx", "torch")
+# How the network runs: PyTorch, or exported once to ONNX and run by ONNX Runtime, as it is or
+# quantized to int8 (search/onnx_model.py).
+RUNTIMES = ("onnx", "onnx-int8", "torch")
+INT8_RUNTIME = "onnx-int8"
+# Added to a quantized model's name: its vectors are near the exact ones, not the same, so the
+# embedding cache and an index keep the two apart.
+INT8_NAME_SUFFIX = " (int8)"
 # Texts per forward pass when embedding documents in ONNX Runtime: measured fastest per text
 # on short help-center chunks (benchmarks/index_speed.md); larger batches were slower.
 ONNX_DOCUMENT_BATCH = 4
@@ -34,7 +39,7 @@ ONNX_DOCUMENT_BATCH = 4
 class Embedder(Protocol):
     """What the index needs from a model: a name, a dimension, and normalized vectors."""
 
-    name: str
+    name: str  # the model, and how it was run where that changes its vectors (int8)
     dimension: int
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -84,7 +89,7 @@ class SentenceTransformerEmbedder:
         if runtime not in RUNTIMES:
             raise ModelLoadError(f"unknown model runtime '{runtime}': use one of "
                                  f"{', '.join(RUNTIMES)}")
-        if runtime == "onnx" and export_dir is None:
+        if runtime != "torch" and export_dir is None:
             raise ModelLoadError("the onnx runtime needs a folder to keep the exported model in")
         self.name = model
         path = str(offline_model_path()) if model == OFFLINE_MODEL else model
@@ -124,18 +129,24 @@ class SentenceTransformerEmbedder:
         self.document_threads = 1
         self.runtime = "torch"
         self._onnx: OnnxModel | None = None
-        if runtime == "onnx":
+        if runtime != "torch":
             assert export_dir is not None
-            self._run_in_onnx(export_dir)
+            self._run_in_onnx(export_dir, int8=runtime == INT8_RUNTIME)
 
-    def _run_in_onnx(self, export_dir: Path) -> None:
+    def _run_in_onnx(self, export_dir: Path, int8: bool) -> None:
         try:
-            self._onnx = load_onnx_model(self._model, export_dir)
+            self._onnx = load_onnx_model(self._model, export_dir, int8=int8)
         except OnnxUnavailable as exc:
-            log.warning("the model %s runs in PyTorch, which answers a question 2-3x slower: %s",
-                        self.name, exc)
+            if int8:
+                log.warning("the model %s runs unquantized: %s", self.name, exc)
+                self._run_in_onnx(export_dir, int8=False)
+            else:
+                log.warning("the model %s runs in PyTorch, which answers a question 2-3x "
+                            "slower: %s", self.name, exc)
             return
-        self.runtime = "onnx"
+        self.runtime = INT8_RUNTIME if int8 else "onnx"
+        if int8:
+            self.name += INT8_NAME_SUFFIX
         # ONNX Runtime holds its own copy of the weights; PyTorch's is no longer read. What
         # stays is the tokenizer and the settings that preprocessing uses.
         self._model.to("meta")
@@ -155,8 +166,11 @@ class SentenceTransformerEmbedder:
         # of ONNX_DOCUMENT_BATCH texts in order of token count (benchmarks/index_speed.md).
         counts = self._token_counts(texts)
         order = sorted(range(len(texts)), key=lambda i: -counts[i])
-        batches = [order[start:start + ONNX_DOCUMENT_BATCH]
-                   for start in range(0, len(order), ONNX_DOCUMENT_BATCH)]
+        # A quantized model scales a batch's activations by the batch's largest value, so each
+        # text goes alone: its vector is then the same whatever it is indexed with, and the same
+        # as when it is asked as a question (search/onnx_model.py).
+        size = 1 if self.runtime == INT8_RUNTIME else ONNX_DOCUMENT_BATCH
+        batches = [order[start:start + size] for start in range(0, len(order), size)]
         parallel = self.document_threads > 1 and len(batches) > 1
 
         def encode(batch: list[int]) -> np.ndarray:

@@ -15,8 +15,8 @@ import pytest
 import search.onnx_model
 from benchmarks.stand_in_model import build_xlm_roberta
 from kb.settings import SettingsError, load_settings
-from search.embedder import OFFLINE_MODEL, ModelLoadError, SentenceTransformerEmbedder, \
-    load_embedder, offline_model_path
+from search.embedder import INT8_NAME_SUFFIX, OFFLINE_MODEL, ModelLoadError, \
+    SentenceTransformerEmbedder, load_embedder, offline_model_path
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_a_damaged_export_is_made_again(tmp_path: Path, export_dir: Path,
     (tmp_path / name).write_bytes(b"half of a model")
     with caplog.at_level(logging.INFO):
         embedder = SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx", export_dir=tmp_path)
-    assert "exporting it again" in caplog.text
+    assert "making it again" in caplog.text
     assert "exporting the model to ONNX" in caplog.text  # `kb index` shows it while it waits
     assert embedder.runtime == "onnx"
     assert (tmp_path / name).read_bytes() == (export_dir / name).read_bytes()
@@ -105,7 +105,7 @@ def test_an_unwritable_export_folder_runs_in_pytorch(
         embedder = SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx",
                                                export_dir=blocked / "onnx")
     assert embedder.runtime == "torch"
-    assert "cannot write the exported model" in caplog.text
+    assert "cannot write the model file" in caplog.text
     assert embedder.encode_queries(["hello"]).shape == (1, 384)
 
 
@@ -163,12 +163,15 @@ def test_concurrent_questions_take_turns_on_the_onnx_session(
 
 
 def test_an_unknown_runtime_is_refused_with_the_choices(tmp_path: Path) -> None:
-    with pytest.raises(ModelLoadError, match="onnx, torch"):
+    with pytest.raises(ModelLoadError, match="onnx, onnx-int8, torch"):
         load_embedder(OFFLINE_MODEL, runtime="tensorrt", export_dir=tmp_path)
-    with pytest.raises(SettingsError, match="KB_MODEL_RUNTIME.*expected onnx or torch"):
+    with pytest.raises(SettingsError,
+                       match="KB_MODEL_RUNTIME.*expected one of onnx, onnx-int8, torch"):
         load_settings({"KB_MODEL_RUNTIME": "gpu", "KB_INSTANCE_PATH": str(tmp_path)})
     assert load_settings({"KB_MODEL_RUNTIME": "Torch",
                           "KB_INSTANCE_PATH": str(tmp_path)})["MODEL_RUNTIME"] == "torch"
+    assert load_settings({"KB_MODEL_RUNTIME": "onnx-int8",
+                          "KB_INSTANCE_PATH": str(tmp_path)})["MODEL_RUNTIME"] == "onnx-int8"
 
 
 def test_a_command_embeds_document_batches_side_by_side(
@@ -221,3 +224,69 @@ def test_a_model_without_token_type_ids_exports_and_agrees(xlm_roberta_model: Pa
     assert np.abs(onnx_run.encode_documents(TEXTS) - torch_run.encode_documents(TEXTS)).max() < 1e-5
     assert np.abs(onnx_run.encode_queries(TEXTS[:1]) - torch_run.encode_queries(TEXTS[:1])).max() \
         < 1e-5
+    # The production model's family quantizes through the same path.
+    int8_run = SentenceTransformerEmbedder(str(xlm_roberta_model), runtime="onnx-int8",
+                                           export_dir=tmp_path / "exports")
+    assert int8_run.runtime == "onnx-int8" and int8_run._onnx.inputs == ["input_ids",
+                                                                         "attention_mask"]
+    assert cosines(int8_run.encode_documents(TEXTS), torch_run.encode_documents(TEXTS)).min() > 0.95
+
+
+@pytest.fixture(scope="module")
+def int8_embedder(export_dir: Path) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx-int8", export_dir=export_dir)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)  # both are unit vectors
+
+
+def test_int8_gives_near_vectors_under_a_name_of_its_own(
+        int8_embedder: SentenceTransformerEmbedder,
+        onnx_embedder: SentenceTransformerEmbedder) -> None:
+    assert int8_embedder.runtime == "onnx-int8"
+    # Near, not equal: the embedding cache and an index must never mix the two.
+    assert int8_embedder.name == OFFLINE_MODEL + INT8_NAME_SUFFIX != onnx_embedder.name
+    quantized = int8_embedder.encode_documents(TEXTS)
+    exact = onnx_embedder.encode_documents(TEXTS)
+    assert np.allclose(np.linalg.norm(quantized, axis=1), 1.0, atol=1e-5)
+    assert cosines(quantized, exact).min() > 0.98
+    assert np.abs(quantized - exact).max() > 1e-4
+    # Each text is still nearest its own exact vector, questions as documents.
+    questions = np.vstack([int8_embedder.encode_queries([text]) for text in TEXTS])
+    assert np.abs(questions - quantized).max() < 1e-5
+    assert list(np.argmax(questions @ exact.T, axis=1)) == list(range(len(TEXTS)))
+
+
+def test_the_quantized_model_is_kept_beside_the_export_and_read_back(
+        export_dir: Path, int8_embedder: SentenceTransformerEmbedder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_quantizing(*args: object) -> None:
+        raise AssertionError("quantized again")
+
+    monkeypatch.setattr(search.onnx_model, "quantize", no_quantizing)
+    monkeypatch.setattr(search.onnx_model, "export", no_quantizing)
+    again = SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx-int8", export_dir=export_dir)
+    assert again.runtime == "onnx-int8"
+    assert again._onnx.path.parent == export_dir and again._onnx.path.name.endswith(
+        search.onnx_model.INT8_SUFFIX + ".onnx")
+    assert np.array_equal(again.encode_queries(TEXTS[:1]), int8_embedder.encode_queries(TEXTS[:1]))
+
+
+def test_a_model_that_cannot_be_quantized_runs_unquantized(
+        export_dir: Path, tmp_path: Path, onnx_embedder: SentenceTransformerEmbedder,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def failing_quantize(exported: Path, path: Path) -> None:
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(search.onnx_model, "quantize", failing_quantize)
+    name = onnx_embedder._onnx.path.name
+    (tmp_path / name).write_bytes((export_dir / name).read_bytes())
+    with caplog.at_level(logging.WARNING):
+        embedder = SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx-int8",
+                                               export_dir=tmp_path)
+    assert embedder.runtime == "onnx" and embedder.name == OFFLINE_MODEL
+    assert "runs unquantized" in caplog.text and "unsupported operator" in caplog.text
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no partial file left behind
+    assert np.array_equal(embedder.encode_queries(TEXTS[:1]),
+                          onnx_embedder.encode_queries(TEXTS[:1]))
