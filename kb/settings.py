@@ -121,7 +121,7 @@ SETTINGS: tuple[Setting, ...] = (
             "such as intfloat/multilingual-e5-small."),
     Setting("MODEL_RUNTIME", "onnx", "How the model runs: `onnx` exports it once (into "
             "`<CACHE_DIR>/onnx`, offline) and runs it with ONNX Runtime, 2-3x faster per question "
-            "on a CPU with the same vectors; `onnx-int8` quantizes that export to int8, about 2.5x "
+            "on a CPU with the same vectors; `onnx-int8` quantizes that export to int8, about 2x "
             "faster again but with near, not equal, vectors (a little lower quality: "
             "docs/performance.md; run `kb index` after switching); `torch` runs it in PyTorch. A "
             "model that cannot be exported runs in PyTorch, one that cannot be quantized "

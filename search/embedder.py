@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from search.onnx_model import OnnxModel, OnnxUnavailable, load_onnx_model
+from search.onnx_model import INT8_RECIPE, OnnxModel, OnnxUnavailable, load_onnx_model
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ OFFLINE_MODEL = "bundled:all-MiniLM-L6-v2"
 RUNTIMES = ("onnx", "onnx-int8", "torch")
 INT8_RUNTIME = "onnx-int8"
 # Added to a quantized model's name: its vectors are near the exact ones, not the same, so the
-# embedding cache and an index keep the two apart.
-INT8_NAME_SUFFIX = " (int8)"
+# embedding cache and an index keep the two apart (and the vectors of two recipes).
+INT8_NAME_SUFFIX = f" ({INT8_RECIPE})"
 # Texts per forward pass when embedding documents in ONNX Runtime: measured fastest per text
 # on short help-center chunks (benchmarks/index_speed.md); larger batches were slower.
 ONNX_DOCUMENT_BATCH = 4

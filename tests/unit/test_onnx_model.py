@@ -269,7 +269,7 @@ def test_the_quantized_model_is_kept_beside_the_export_and_read_back(
     again = SentenceTransformerEmbedder(OFFLINE_MODEL, runtime="onnx-int8", export_dir=export_dir)
     assert again.runtime == "onnx-int8"
     assert again._onnx.path.parent == export_dir and again._onnx.path.name.endswith(
-        search.onnx_model.INT8_SUFFIX + ".onnx")
+        search.onnx_model.INT8_RECIPE + ".onnx")
     assert np.array_equal(again.encode_queries(TEXTS[:1]), int8_embedder.encode_queries(TEXTS[:1]))
 
 
@@ -290,3 +290,16 @@ def test_a_model_that_cannot_be_quantized_runs_unquantized(
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no partial file left behind
     assert np.array_equal(embedder.encode_queries(TEXTS[:1]),
                           onnx_embedder.encode_queries(TEXTS[:1]))
+
+
+def test_the_first_feed_forward_output_stays_exact_and_the_rest_is_quantized(
+        int8_embedder: SentenceTransformerEmbedder) -> None:
+    import onnx
+
+    graph = onnx.load(str(int8_embedder._onnx.path)).graph
+    exact = [node.name for node in graph.node if node.op_type == "MatMul"]
+    assert [name for name in exact if "/output/dense/" in name and "attention" not in name] \
+        == ["/model/model.0/encoder/layer.0/output/dense/MatMul"]
+    # Six weight products a layer (query, key, value, attention output, feed-forward in and out)
+    # in the bundled model's six layers, but that one.
+    assert sum(node.op_type == "MatMulInteger" for node in graph.node) == 6 * 6 - 1
