@@ -215,8 +215,9 @@ class SearchIndex:
         if expected_model is not None and manifest.get("model") != expected_model:
             raise IndexMismatchError(
                 f"the index at {path} was built with the model '{manifest.get('model')}', but the "
-                f"configured model (KB_MODEL) is '{expected_model}'; vectors of different models "
-                "cannot be compared. Rebuild with: kb index (or set KB_MODEL back)")
+                f"configured model (KB_MODEL, run as KB_MODEL_RUNTIME says) is '{expected_model}'; "
+                "vectors of different models cannot be compared. Rebuild with: kb index (or set "
+                "them back)")
         try:
             documents = [Document.from_dict(json.loads(line)) for line in
                          (path / DOCUMENTS).read_text(encoding="utf-8").splitlines() if line]

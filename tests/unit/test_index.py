@@ -60,6 +60,9 @@ def test_index_from_another_model_is_refused(tmp_path: Path, documents: list[Doc
     publish_index(SearchIndex.build(documents, FakeEmbedder("model-a")), tmp_path / "index")
     with pytest.raises(IndexMismatchError, match="built with the model 'model-a'.*kb index"):
         SearchIndex.load(tmp_path / "index", "model-b")
+    # The same model run quantized has other vectors: the message names the runtime setting too.
+    with pytest.raises(IndexMismatchError, match=r"KB_MODEL_RUNTIME.*'model-a \(int8-v1\)'"):
+        SearchIndex.load(tmp_path / "index", "model-a (int8-v1)")
 
 
 def test_missing_or_damaged_index_gives_a_clear_error(tmp_path: Path,
