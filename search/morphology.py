@@ -33,6 +33,7 @@ _SWEDISH_S_VERB_ENDINGS: tuple[tuple[str, str], ...] = (
     ("tes", "as"), ("des", "as"), ("tes", "a"), ("des", "a"), ("s", "as"), ("s", "a"),
 )
 MIN_SWEDISH_STEM = 2
+_SWEDISH_VOWELS = frozenset("aeiouyåäö")
 # Strong and irregular verbs, whose past forms no ending rule reaches (tog bort -> ta bort,
 # sa upp -> säga upp): infinitive -> its past, supine and present forms. Grammar, not vocabulary.
 _SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
@@ -95,12 +96,20 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
             seen.add(infinitive)
             out.append((infinitive, 0.95))
     endings = _SWEDISH_ENDINGS if strong_verbs else _SWEDISH_ENDINGS + _SWEDISH_S_VERB_ENDINGS
+    stems: list[str] = []
     for ending, replacement in endings:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_SWEDISH_STEM:
             candidate = word[: len(word) - len(ending)] + replacement
             if candidate not in seen:
                 seen.add(candidate)
                 out.append((candidate, 0.9))
+            if not replacement and ending[0] in _SWEDISH_VOWELS:
+                stems.append(candidate)
+    for stem in stems:
+        for noun in _unsyncopated(stem):
+            if noun not in seen:
+                seen.add(noun)
+                out.append((noun, 0.85))
     for verb in _SWEDISH_PARTICIPLES.get(word, ()):
         if verb not in seen:
             seen.add(verb)
@@ -108,6 +117,19 @@ def swedish_candidates(word: str) -> list[tuple[str, float]]:
     if not word.endswith("a") and word + "a" not in seen:
         out.append((word + "a", 0.8))  # imperative and stem forms of verbs: skriv -> skriva
     return out
+
+
+def _unsyncopated(stem: str) -> tuple[str, ...]:
+    """A noun in unstressed -er, -el or -en loses that e before an ending that starts with a
+    vowel, and a double consonant before it is written single: numret is nummer, vädret väder,
+    exemplet exempel, vattnet vatten, nycklar nyckel. The forms the stem left by such an ending
+    may come from."""
+    if len(stem) < 3 or stem[-1] not in "rln" or stem[-2] in _SWEDISH_VOWELS:
+        return ()
+    forms = [stem[:-1] + "e" + stem[-1]]
+    if stem[-3] in _SWEDISH_VOWELS:
+        forms.append(stem[:-1] + stem[-2] + "e" + stem[-1])
+    return tuple(forms)
 
 
 def is_swedish_verb_form(word: str) -> bool:

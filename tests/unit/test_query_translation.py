@@ -113,6 +113,23 @@ def test_swedish_strong_verbs_find_their_infinitive(translator: QueryTranslator,
     assert english in translator.translate(question, "sv").terms
 
 
+def test_swedish_nouns_in_er_el_en_find_their_lemma_without_the_dropped_e() -> None:
+    lexicon = Lexicon()
+    lexicon.add("sv", [("nummer", "number", 1.0), ("registrering", "registration", 1.0),
+                       ("exempel", "example", 1.0), ("nyckel", "key", 1.0),
+                       ("vatten", "water", 1.0), ("bar", "bar", 1.0), ("barn", "child", 1.0)])
+    translator = QueryTranslator(lexicon)
+    assert translator.translate("numret", "sv").text == "number"  # single m: nummer
+    assert translator.translate("exemplet", "sv").text == "example"
+    assert translator.translate("nycklarna", "sv").text == "key"
+    assert translator.translate("vattnet", "sv").text == "water"
+    # And as the second part of a compound that the lexicon does not have whole.
+    assert translator.translate("registreringsnumret", "sv").text == "registration number"
+    # The restored forms are only guesses beside the plain stem: barnen stays barn (child), and
+    # the guess "baren" finds nothing.
+    assert translator.translate("barnen", "sv").text == "child"
+
+
 def test_a_swedish_verb_reading_does_not_replace_a_known_one() -> None:
     lexicon = Lexicon()
     lexicon.add("sv", [("finnas", "exist", 1.0), ("finnas", "be", 1.0), ("finnas", "live", 1.0),
