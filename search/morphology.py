@@ -55,6 +55,10 @@ _SWEDISH_STRONG_VERBS: dict[str, tuple[str, ...]] = {
     "glömma": ("glömde", "glömt"), "gälla": ("gällde", "gällt"), "dyka": ("dök", "dykt"),
     "vilja": ("ville", "velat", "vill"), "kunna": ("kunde", "kunnat", "kan"),
     "vara": ("var", "varit", "är"),
+    # "mobilen dog" (died), "jag bad om en återbetalning" (asked). Not äta's past "åt", which is
+    # far more often the preposition ("köpte en biljett åt mamma").
+    "dö": ("dog", "dött", "dör"), "be": ("bad", "bett", "ber"), "sova": ("sov", "sovit"),
+    "ljuga": ("ljög", "ljugit"), "äta": ("ätit", "äter"),
 }
 
 

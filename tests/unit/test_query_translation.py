@@ -17,6 +17,7 @@ SWEDISH = [
     ("beställning", "order"), ("klar", "ready"), ("kvitto", "receipt"),
     ("ta bort", "delete"), ("säga upp", "cancel"), ("avbryta", "cancel"),
     ("behöva", "need"), ("synas", "show"), ("syn", "vision"), ("dra", "charge"), ("drag", "move"),
+    ("dö", "die"), ("be om", "ask"), ("bad", "bath"),
 ]
 RUSSIAN = [
     ("заказ", "order"), ("пароль", "password"), ("отправить", "send"), ("послать", "send"),
@@ -107,6 +108,8 @@ def test_phrase_is_one_entry_not_word_by_word(translator: QueryTranslator) -> No
     ("pengarna är dragna", "charge"),  # dragna: the participle of dra, from its supine dragit
     ("behövs det ett konto", "need"),  # a passive in -s: behöva
     ("syns biljetten", "show"),  # a deponent verb: synas, not the noun syn (vision)
+    ("mobilen dog", "die"),  # dö: dog, dött
+    ("jag bad om en återbetalning", "ask"),  # be om, beside bad as a noun (a bath)
 ])
 def test_swedish_strong_verbs_find_their_infinitive(translator: QueryTranslator, question: str,
                                                     english: str) -> None:
