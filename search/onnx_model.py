@@ -28,7 +28,8 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,18 +100,25 @@ def export(model: Any, path: Path) -> None:
             return self.model(dict(zip(names, tensors)))[_OUTPUT]
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the final name and renamed into place: a process reading the folder, or
-    # an export cut short, never leaves a half-written model under the real name.
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".onnx")
-    os.close(handle)
     dynamic = {name: {0: "batch", 1: "tokens"} for name in names}
+    with _written_in_place(path, ".export-") as partial, warnings.catch_warnings(), \
+            torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer notes on Python-side shape checks
+        torch.onnx.export(Pipeline().eval(), tuple(sample[name] for name in names), partial,
+                          input_names=names, output_names=[_OUTPUT],
+                          dynamic_axes={**dynamic, _OUTPUT: {0: "batch"}},
+                          opset_version=17, dynamo=False)
+
+
+@contextmanager
+def _written_in_place(path: Path, prefix: str) -> Iterator[str]:
+    """A temporary file beside `path` to write the model to, renamed into place when the block
+    ends well and removed when it does not: a process reading the folder, or a write cut short,
+    never finds a half-written model under the real name."""
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".onnx")
+    os.close(handle)
     try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            warnings.simplefilter("ignore")  # tracer notes on Python-side shape checks
-            torch.onnx.export(Pipeline().eval(), tuple(sample[name] for name in names), partial,
-                              input_names=names, output_names=[_OUTPUT],
-                              dynamic_axes={**dynamic, _OUTPUT: {0: "batch"}},
-                              opset_version=17, dynamo=False)
+        yield partial
         os.chmod(partial, 0o644)  # mkstemp's 0600 would hide it from the service's own user
         os.replace(partial, path)
     except BaseException:
@@ -149,21 +157,15 @@ def quantize(exported: Path, path: Path) -> None:
     those `kept_exact` names, written to `path` the way `export` writes."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".quantize-", suffix=".onnx")
-    os.close(handle)
     # The quantizer suggests a shape pre-processing pass on the root logger, which fails on these
     # graphs ("incomplete symbolic shape inference") and measured no nearer vectors without it.
     quiet = _DropMessage("pre-processing before quantization")
     logging.getLogger().addFilter(quiet)
     try:
-        quantize_dynamic(exported, partial, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"],
-                         nodes_to_exclude=kept_exact(exported))
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+        with _written_in_place(path, ".quantize-") as partial:
+            quantize_dynamic(exported, partial, weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"],
+                             nodes_to_exclude=kept_exact(exported))
     finally:
         logging.getLogger().removeFilter(quiet)
 
