@@ -8,8 +8,10 @@ the knowledge base itself uses (in any language: Russian articles write "GitHub"
 in Latin letters too), so a match can only point at a word some article contains.
 
 - Russian: the word (and its dictionary forms) is romanized in the few ways loans are spelled
-  (в as v or w, э as e or a, ж as zh, j or g ...) and compared with the knowledge base's Latin
-  words by normalized edit distance; short words must match exactly.
+  (в as v or w, э as e or a, ж as zh, j or g, ай as the English i it sounds like: вайфай, онлайн,
+  драйв ...) and compared with the knowledge base's Latin words by normalized edit distance;
+  short words must match exactly. A Latin term written with hyphens ("Wi-Fi", "e-mail") is one
+  word to borrow: «вайфай» is read as the articles' "wi fi".
 - Swedish: the word is an English word as typed (token, timer) or with a Swedish ending
   (merg-as, quitt-at, seat-en). A Swedish word spelled like an English one ("token" is also a fool)
   keeps its dictionary senses beside the loan: the translator ranks them by how much the
@@ -26,7 +28,7 @@ from functools import lru_cache
 
 from search.morphology import lemma_candidates
 from search.near_words import NearWords
-from search.text import stem_tokens, words
+from search.text import normalize, stem_tokens, words
 
 # Letters whose spelling in a loan varies; the first reading is the usual transliteration.
 _AMBIGUOUS: dict[str, tuple[str, ...]] = {
@@ -34,6 +36,8 @@ _AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "ы": ("y", "i"), "ю": ("yu", "u"), "я": ("ya", "a"), "ц": ("ts", "c"), "е": ("e", "a"),
     "у": ("u", "oo"), "к": ("k", "c"),
 }
+# Letter pairs read as one sound: Russian writes English's long i (wifi, online, drive) as ай.
+_AMBIGUOUS_PAIRS: dict[str, tuple[str, ...]] = {"ай": ("ay", "ai", "a", "i")}
 _PLAIN = {
     "а": "a", "и": "i", "б": "b", "г": "g", "д": "d", "з": "z", "л": "l", "м": "m", "н": "n", "о": "o",
     "п": "p", "р": "r", "с": "s", "т": "t", "ф": "f", "ч": "ch", "ш": "sh", "щ": "shch",
@@ -46,6 +50,7 @@ MAX_SPELLINGS = 48
 MIN_LENGTH = 3
 _CYRILLIC = re.compile(r"^[а-я]+$")
 _LATIN = re.compile(r"^[a-z]+$")
+_HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 # Swedish endings an English word takes in everyday Swedish (mergas, quittat, seaten, kickar).
 _SWEDISH_ENDINGS = ("ades", "ade", "arna", "ande", "ar", "as", "at", "ad", "en", "et", "er",
                     "a", "s", "t")
@@ -54,7 +59,16 @@ _SWEDISH_ENDINGS = ("ades", "ade", "arna", "ande", "ar", "as", "at", "ad", "en",
 def spellings(word: str) -> list[str]:
     """The ways a Russian-letter word may stand for a Latin one: the usual transliteration first,
     then those that differ from it in one letter, then in two, up to MAX_SPELLINGS."""
-    options = [_AMBIGUOUS.get(letter) or (_PLAIN.get(letter, letter),) for letter in word]
+    options = []
+    rest = word
+    while rest:
+        pair = _AMBIGUOUS_PAIRS.get(rest[:2])
+        if pair is not None:
+            options.append(pair)
+            rest = rest[2:]
+            continue
+        letter, rest = rest[0], rest[1:]
+        options.append(_AMBIGUOUS.get(letter) or (_PLAIN.get(letter, letter),))
     ambiguous = [i for i, choices in enumerate(options) if len(choices) > 1]
     out: list[str] = []
     for changed in range(len(ambiguous) + 1):
@@ -75,8 +89,18 @@ class LoanwordMatcher:
     """Recognises loanwords in Russian and Swedish questions among the knowledge base's Latin words."""
 
     def __init__(self, texts: Iterable[str]):
-        vocabulary = {token for text in texts for token in words(text)
-                      if len(token) >= MIN_LENGTH and _LATIN.match(token)}
+        vocabulary: set[str] = set()
+        # A hyphenated term, by its letters run together ("wifi"), to the words the articles'
+        # tokens are ("wi fi"): the match must be something keyword search can find.
+        self._written_as: dict[str, str] = {}
+        for text in texts:
+            vocabulary.update(token for token in words(text)
+                              if len(token) >= MIN_LENGTH and _LATIN.match(token))
+            for term in _HYPHENATED.findall(normalize(text)):
+                joined = term.replace("-", "")
+                if len(joined) >= MIN_LENGTH:
+                    vocabulary.add(joined)
+                    self._written_as.setdefault(joined, " ".join(term.split("-")))
         self._near = NearWords(vocabulary)  # a loan keeps its first sound
         self._known = vocabulary
         # English stem -> the word as articles write it, so "merg" (merg-as) finds "merged".
@@ -92,7 +116,8 @@ class LoanwordMatcher:
     def _match(self, token: str, lang: str) -> str | None:
         """The knowledge base's Latin word that `token` borrows, or None."""
         if lang == "ru" and _CYRILLIC.match(token):
-            return self._russian(token)
+            found = self._russian(token)
+            return self._written_as.get(found, found) if found else None
         if lang == "sv" and _LATIN.match(token):
             return self._swedish(token)
         return None

@@ -13,7 +13,8 @@ from tests.support.indexes import index_of
 
 ENGLISH = ("Connect GitHub to a board. Create an API token for your repository. "
            "Add the ticket to Apple Wallet. Start the timer on a card. Cards move when a pull "
-           "request is merged. Your order was taken.")
+           "request is merged. Your order was taken. Join the Wi-Fi network, then work online "
+           "or open Google Drive.")
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,8 @@ def matcher() -> LoanwordMatcher:
     ("репозиторий", "repository"), ("таймер", "timer"), ("воллет", "wallet"),
     ("эппл", "apple"),  # the silent e
     ("тикет", "ticket"),  # one letter short in six
+    ("онлайн", "online"), ("драйв", "drive"),  # ай is the English long i
+    ("вайфае", "wi fi"),  # a hyphenated term, as the words keyword search knows
 ])
 def test_a_russian_loan_is_read_as_the_articles_english_word(matcher, word, english) -> None:
     assert matcher.match(word, "ru") == english
@@ -56,6 +59,12 @@ def test_a_swedish_word_with_no_english_look_alike_is_not_a_loan(matcher) -> Non
     assert matcher.match("кот", "sv") is None and matcher.match("github", "ru") is None
 
 
+def test_a_hyphenated_term_is_borrowed_whole_and_only_from_the_articles() -> None:
+    assert LoanwordMatcher(["Turn on Wi-Fi."]).match("вайфай", "ru") == "wi fi"
+    assert LoanwordMatcher(["Turn on wifi."]).match("вайфай", "ru") == "wifi"
+    assert LoanwordMatcher(["Turn on Bluetooth."]).match("вайфай", "ru") is None
+
+
 def test_spellings_start_with_the_usual_transliteration_and_are_bounded() -> None:
     assert spellings("токен")[0] == "token"
     assert "wallet" not in spellings("воллет") and "wollet" in spellings("воллет")
@@ -63,6 +72,7 @@ def test_spellings_start_with_the_usual_transliteration_and_are_bounded() -> Non
     # Fewest changed letters first, wherever they are: the first letter's alternative is tried
     # before combinations of the later ones.
     assert spellings("эккаунтменеджер")[1] == "akkauntmenedzher"
+    assert spellings("вайфай")[0] == "vayfay" and "wifi" in spellings("вайфай")
 
 
 def test_a_near_word_with_another_first_letter_does_not_hide_the_loan() -> None:
