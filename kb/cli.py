@@ -175,7 +175,7 @@ def _fail_on(exc: Exception) -> click.ClickException:
 @pass_context
 def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the search index from the published articles."""
-    from kb.searcher import build_and_publish, model_for
+    from kb.searcher import build_and_publish, derived_from_help_center, model_for
     from search import ModelLoadError, UnusableIndexError
 
     bar: Any = None
@@ -228,6 +228,9 @@ def index(ctx: Context, articles_dir: Path | None, index_dir: Path | None) -> No
                f"chunks: embedded {report.embedded} texts, reused {report.reused} from the cache")
     click.echo(f"{report.index_kind} index built in {report.seconds:.1f} s, now served from "
                f"{report.path}")
+    click.echo("calibrated from the help center itself:")
+    for line in derived_from_help_center(build.index, ctx.settings):
+        click.echo(f"  {line}")
 
 
 @main.command()

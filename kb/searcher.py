@@ -11,8 +11,8 @@ from typing import Any
 
 from search import (AnswerCache, ArticleSet, BuildReport, CachedEmbedder, Embedder,
                     EmbeddingCache, Lexicon, RankingConfig, SearchEngine, SearchIndex,
-                    SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
-                    document_from_article, load_articles, load_embedder, load_lexicon_dir,
+                    SentenceTransformerEmbedder, SharedCache, TRANSLATION_TARGET,
+                    UnusableIndexError, document_from_article, load_articles, load_embedder, load_lexicon_dir,
                     publish_index, ranking_config_for, translator_for)
 
 # Inside a build: the article files it was made from.
@@ -137,6 +137,33 @@ def build_and_publish(settings: Mapping[str, Any], root: Path | None = None,
                          index_kind=index.chunk_vectors.kind, path=target)
     embedder.cache.close()
     return IndexBuild(articles, report, index)
+
+
+def derived_from_help_center(index: SearchIndex, settings: Mapping[str, Any]) -> list[str]:
+    """What an index build learned from the help center itself, and how questions will be judged
+    with it, in the words `kb index` prints: nothing here is tuned to one help center, so an
+    operator can see what a new one gets."""
+    vocabulary = ", ".join(f"{lang} {index.keyword[lang].vocabulary_size}"
+                           for lang in sorted(index.keyword))
+    lines = [f"its vocabulary, which a question's words are weighed against (familiar or not): "
+             f"{vocabulary} stems"]
+    learned = index.lexicon
+    if learned.entries:
+        pairs = ", ".join(f"{lang}→en {learned.size(lang)}" for lang in learned.languages())
+        lines.append(f"word pairs learned from its translated articles: {pairs}")
+    translated = [lang for lang in index.keyword if lang != TRANSLATION_TARGET]
+    if translated and TRANSLATION_TARGET in index.keyword:
+        read = set(imported_lexicon(settings).dictionary_languages())
+        with_dictionary = [lang for lang in sorted(translated) if lang in read]
+        without = [lang for lang in sorted(translated) if lang not in read]
+        if with_dictionary:
+            lines.append(f"{', '.join(with_dictionary)} questions: read with the imported "
+                         "dictionaries and judged by the abstention cuts chosen with them")
+        if without:
+            lines.append(f"{', '.join(without)} questions: no dictionary imported, so read with the "
+                         "learned pairs only and judged by the abstention cuts chosen without one "
+                         "(kb dict import adds one)")
+    return lines
 
 
 def open_engine(settings: Mapping[str, Any], index_dir: Path | None = None) -> AnswerCache:

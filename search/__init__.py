@@ -49,6 +49,7 @@ _EXPORTS = {
     "SearchResponse": "search.answer",
     "to_json": "search.answer",
     "RankingConfig": "search.ranking",
+    "TRANSLATION_TARGET": "search.ranking",
     "ranking_config_for": "search.ranking",
     "QueryTranslator": "search.query_translation",
     "translator_for": "search.query_translation",
@@ -117,5 +118,5 @@ if TYPE_CHECKING:
                                record_questions)
     from search.problem import Severity
     from search.query_translation import QueryTranslator, translator_for
-    from search.ranking import RankingConfig, ranking_config_for
+    from search.ranking import TRANSLATION_TARGET, RankingConfig, ranking_config_for
     from search.stamp import is_stale, stamp_translation

@@ -47,6 +47,11 @@ class KeywordIndex:
         vocabulary = self._bm25.vocab_dict
         return sum(1 for s in stems if s in vocabulary) / len(stems)
 
+    @property
+    def vocabulary_size(self) -> int:
+        """How many distinct stems this language's articles use."""
+        return len(self._bm25.vocab_dict)
+
     def has_stem(self, stem: str) -> bool:
         """Whether any article of this language has a word with this stem."""
         return stem in self._bm25.vocab_dict

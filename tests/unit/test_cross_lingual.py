@@ -234,3 +234,36 @@ def test_english_snippet_highlights_the_translated_words(index: SearchIndex,
     top = response.results[0]
     assert top.id == "en/print-receipt"
     assert "<mark>receipt</mark>" in top.snippet
+
+
+def test_kb_index_says_what_it_derived_from_the_help_center(runner: CliRunner, tmp_path: Path,
+                                                            fake_model: str,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    articles = tmp_path / "articles"
+    for lang, slug, title, body in ARTICLES:
+        (articles / lang).mkdir(parents=True, exist_ok=True)
+        (articles / lang / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\nsummary: {title}.\n---\n\n{body}\n", encoding="utf-8")
+    monkeypatch.setenv("KB_MODEL", fake_model)
+    monkeypatch.setenv("KB_ARTICLES_DIR", str(articles))
+    lexicons = tmp_path / "lexicons"
+    monkeypatch.setenv("KB_LEXICON_DIR", str(lexicons))
+
+    indexed = runner.invoke(main, ["index"])
+    assert indexed.exit_code == 0, indexed.output
+    lines = [line.strip() for line in indexed.output.splitlines()]
+    derived = lines[lines.index("calibrated from the help center itself:") + 1:]
+    assert derived[0].startswith("its vocabulary") and "en " in derived[0] and "sv " in derived[0]
+    assert derived[1].startswith("word pairs learned from its translated articles: sv→en ")
+    assert derived[2].startswith("sv questions: no dictionary imported")
+
+    # A dictionary, not a handful of words (search/lexicon.py MIN_DICTIONARY_ENTRIES), changes
+    # how Swedish questions are read and judged.
+    lexicons.mkdir()
+    (lexicons / "sv-en.big.tsv").write_text(
+        "".join(f"ord{n}\tword{n}\t1\n" for n in range(1200)), encoding="utf-8")
+    again = runner.invoke(main, ["index"])
+    assert again.exit_code == 0, again.output
+    assert "sv questions: read with the imported dictionaries" in again.output
+    assert "no dictionary imported" not in again.output
