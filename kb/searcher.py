@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search import (AnswerCache, ArticleSet, BuildReport, CachedEmbedder, Embedder,
-                    EmbeddingCache, Lexicon, RankingConfig, SearchEngine, SearchIndex,
-                    SentenceTransformerEmbedder, SharedCache, TRANSLATION_TARGET,
-                    UnusableIndexError, document_from_article, load_articles, load_embedder, load_lexicon_dir,
+from search import (TRANSLATION_TARGET, AnswerCache, ArticleSet, BuildReport, CachedEmbedder,
+                    Embedder, EmbeddingCache, Lexicon, RankingConfig, SearchEngine, SearchIndex,
+                    SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
+                    document_from_article, load_articles, load_embedder, load_lexicon_dir,
                     publish_index, ranking_config_for, translator_for)
 
 # Inside a build: the article files it was made from.
@@ -160,9 +160,9 @@ def derived_from_help_center(index: SearchIndex, settings: Mapping[str, Any]) ->
             lines.append(f"{', '.join(with_dictionary)} questions: read with the imported "
                          "dictionaries and judged by the abstention cuts chosen with them")
         if without:
-            lines.append(f"{', '.join(without)} questions: no dictionary imported, so read with the "
-                         "learned pairs only and judged by the abstention cuts chosen without one "
-                         "(kb dict import adds one)")
+            lines.append(f"{', '.join(without)} questions: no dictionary imported, so read with "
+                         "the learned pairs only and judged by the abstention cuts chosen without "
+                         "one (kb dict import adds one)")
     return lines
 
 
