@@ -90,8 +90,20 @@ _SWEDISH_PARTICIPLES = _participles(_SWEDISH_STRONG_VERBS)
 _SWEDISH_VERB_PREFIXES = ("av", "be", "för", "in", "upp", "ut", "över", "under", "om", "fram", "till")
 
 
+# Verbs of everyday spoken Swedish that the dictionaries do not list, by the written verb they
+# stand for: "internet funkar inte" is "fungerar inte" (doesn't work).
+_SWEDISH_SPOKEN_VERBS = {"funka": "fungera"}
+
+
 def swedish_candidates(word: str) -> list[tuple[str, float]]:
     """The word itself, then forms with inflectional endings removed (less likely, shorter)."""
+    out = _swedish_forms(word)
+    # Known from a table, as a strong verb's infinitive is: more likely than a guessed stem.
+    written = {_SWEDISH_SPOKEN_VERBS[form] for form, _ in out if form in _SWEDISH_SPOKEN_VERBS}
+    return out + [(form, 0.95) for form in sorted(written) if all(form != seen for seen, _ in out)]
+
+
+def _swedish_forms(word: str) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = [(word, 1.0)]
     seen = {word}
     strong_verbs = _irregular_infinitives(word)

@@ -116,6 +116,15 @@ def test_swedish_strong_verbs_find_their_infinitive(translator: QueryTranslator,
     assert english in translator.translate(question, "sv").terms
 
 
+def test_a_spoken_swedish_verb_no_dictionary_lists_is_read_as_the_written_one() -> None:
+    lexicon = Lexicon()
+    lexicon.add("sv", [("fungera", "work", 1.0), ("internet", "internet", 1.0),
+                       ("funk", "funk", 1.0)])
+    translator = QueryTranslator(lexicon)
+    assert translator.translate("funkar", "sv").text == "work"  # funkar inte: doesn't work
+    assert translator.translate("funkade", "sv").text == "work"
+
+
 def test_swedish_nouns_in_er_el_en_find_their_lemma_without_the_dropped_e() -> None:
     lexicon = Lexicon()
     lexicon.add("sv", [("nummer", "number", 1.0), ("registrering", "registration", 1.0),
