@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/peer.py [SET ...] [--dict FOLDER]
 Needs the benchmark extra (`pip install -e ".[bench]"`: txtai). Writes peer.json and peer.md to
 --output (default: benchmarks/). SET is a deflection help center (corpus.jsonl, queries.jsonl);
-by default the three development ones.
+by default the five development ones.
 
 - This engine: each help center indexed and searched exactly as `kb eval` does it (the whole
   collection one knowledge base, the question's language detected, fallback to English, and it
@@ -42,7 +42,8 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.timing import percentile, timed_ms  # noqa: E402
 
-DEFAULT_SETS = ("../shared/eval/deflection", "../shared/eval/deflection-2", "eval/deflection-3")
+DEFAULT_SETS = ("../shared/eval/deflection", "../shared/eval/deflection-2", "eval/deflection-3",
+                "eval/deflection-4", "eval/deflection-5")
 ENGINES = ("ours", "txtai")
 THREADS = 1
 
