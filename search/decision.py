@@ -59,10 +59,11 @@ class AbstainRule:
 DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     "en": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.7,
                       unfamiliar_dense=0.32, unfamiliar_chargram=0.19),
-    # A Swedish question compared as typed: where no English article is a candidate, and in the
-    # second look as typed after nothing came close through the translation (search/engine.py),
-    # since the offline model reads Swedish through its translation (search/ranking.py). Kept
-    # from when `kb tune`, which does not replay that second look, saw Swedish judged as typed.
+    # A Swedish or Russian question compared as typed: where no English article is a candidate,
+    # and in the second look as typed after nothing came close through the translation
+    # (search/engine.py), since the offline model reads both through their translation
+    # (search/ranking.py). Kept from when `kb tune`, which does not replay that second look, saw
+    # them judged as typed.
     "sv": AbstainRule(min_dense=0.32, min_chargram=0.08, unfamiliar_below=0.6,
                       unfamiliar_dense=0.58, unfamiliar_chargram=0.14),
     "ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.7,
@@ -71,12 +72,12 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     # per language, since the two readings come close to an answer in different ways.
     "translated_sv": AbstainRule(min_dense=0.24, min_chargram=0.08, unfamiliar_below=0.6,
                                  unfamiliar_dense=0.38, unfamiliar_chargram=0.14),
-    "translated_ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.7,
-                                 unfamiliar_dense=0.20, unfamiliar_chargram=0.12),
+    "translated_ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
+                                 unfamiliar_dense=0.20, unfamiliar_chargram=0.22),
     # Another language: part by part the most lenient of the rules above (`most_lenient` in
     # search/tuning.py).
     "default": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
-                           unfamiliar_dense=0.20, unfamiliar_chargram=0.12),
+                           unfamiliar_dense=0.20, unfamiliar_chargram=0.14),
 }
 # The same, chosen (`kb tune` with no dictionaries imported) for a knowledge base whose Swedish and
 # Russian questions are read with the lexicon learned from its own translations only: without a
@@ -88,14 +89,14 @@ ABSTAIN_WITHOUT_DICTIONARIES: Mapping[str, AbstainRule] = {
                       unfamiliar_dense=0.32, unfamiliar_chargram=0.18),
     "sv": AbstainRule(min_dense=0.42, min_chargram=0.09, unfamiliar_below=0.6,
                       unfamiliar_dense=0.58, unfamiliar_chargram=0.11),
-    "ru": AbstainRule(min_dense=0.30, min_chargram=0.09, unfamiliar_below=0.6,
-                      unfamiliar_dense=0.48, unfamiliar_chargram=0.09),
+    "ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
+                      unfamiliar_dense=0.46, unfamiliar_chargram=0.15),
     "translated_sv": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
                                  unfamiliar_dense=0.20, unfamiliar_chargram=0.11),
-    "translated_ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
-                                 unfamiliar_dense=0.26, unfamiliar_chargram=0.09),
+    "translated_ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.7,
+                                 unfamiliar_dense=0.22, unfamiliar_chargram=0.10),
     "default": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
-                           unfamiliar_dense=0.20, unfamiliar_chargram=0.09),
+                           unfamiliar_dense=0.20, unfamiliar_chargram=0.10),
 }
 
 
@@ -136,7 +137,7 @@ def _per_key(chosen_with: Mapping[str, T], chosen_without: Mapping[str, T],
 DEFAULT_MARGINS: Mapping[str, float] = {"en": 0.75, "ru": 0.6, "translated_sv": 0.7,
                                          "translated_ru": 0.6, "default": 0.6}
 MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {"en": 0.75, "ru": 0.7, "translated_sv": 0.7,
-                                                      "translated_ru": 0.5, "default": 0.5}
+                                                      "translated_ru": 0.6, "default": 0.6}
 
 
 # No margin for any question: every result up to the limit.
