@@ -451,7 +451,7 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
                 for name, pairs in engines.items()}
     read = setup.dictionaries.dictionary_languages() if setup.dictionaries else []
     _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN, DEFAULT_MARGINS" if {"sv", "ru"} <= set(read)
-                   else "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES")
+                   else "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES", config)
 
 
 def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:
@@ -487,16 +487,18 @@ def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool
     click.echo(f"({runs.searches} searches)", err=True)
 
 
-def _tune_decision(recorded: Any, as_json: bool, table: str) -> None:
+def _tune_decision(recorded: Any, as_json: bool, table: str, config: Any) -> None:
     """Abstention rules and margin, replayed on recorded candidates, each help center left out;
     `table` names the rules of search/decision.py that the choice on all is for (the service
-    uses one with the dictionaries imported, the other without)."""
+    uses one with the dictionaries imported, the other without); `config`'s own rules judge the
+    second looks as typed, which are not chosen here."""
     from dataclasses import asdict
 
-    from search import choose, leave_one_out
+    from search import Choice, choose, leave_one_out
 
-    left_out = leave_one_out(recorded)
-    overall = choose([q for questions in recorded.values() for q in questions])
+    kept = Choice(abstain=dict(config.abstain), relative_margins=dict(config.relative_margins))
+    left_out = leave_one_out(recorded, kept)
+    overall = choose([q for questions in recorded.values() for q in questions], kept)
 
     def params(choice: Any) -> dict[str, Any]:
         return {"abstain": {key: {name: value for name, value in asdict(rule).items()

@@ -71,6 +71,7 @@ _EXPORTS = {
     "read_jsonl": "search.evaluation",
     "collection_engine": "search.evaluation",
     "collections_of": "search.evaluation",
+    "Choice": "search.tuning",
     "choose": "search.tuning",
     "decision_off": "search.tuning",
     "leave_one_out": "search.tuning",
@@ -113,7 +114,7 @@ if TYPE_CHECKING:
                               publish_index, published_identity)
     from search.language import fallback_order
     from search.lexicon import Lexicon, LexiconError, load_lexicon_dir
-    from search.tuning import (QueryMemo, RankingRuns, choose, decision_off, generalises,
+    from search.tuning import (Choice, QueryMemo, RankingRuns, choose, decision_off, generalises,
                                leave_one_out, ranking_families, ranking_leave_one_out,
                                record_questions)
     from search.problem import Severity

@@ -62,8 +62,8 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     # A Swedish or Russian question compared as typed: where no English article is a candidate,
     # and in the second look as typed after nothing came close through the translation
     # (search/engine.py), since the offline model reads both through their translation
-    # (search/ranking.py). Kept from when `kb tune`, which does not replay that second look, saw
-    # them judged as typed.
+    # (search/ranking.py). Kept from when `kb tune` saw them judged as typed; it now replays the
+    # second look with these rules, but does not choose them.
     "sv": AbstainRule(min_dense=0.32, min_chargram=0.08, unfamiliar_below=0.6,
                       unfamiliar_dense=0.58, unfamiliar_chargram=0.14),
     "ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.7,

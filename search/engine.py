@@ -111,13 +111,16 @@ class SearchEngine:
 
     def search(self, query: str, lang: str | None = None, hints: Sequence[str] = (),
                limit: int = 5, pool: Callable[[Document], bool] | None = None,
-               trust_lang: bool = False) -> SearchResponse:
-        """Rank articles for `query`. `lang` is a hint unless `trust_lang`; `pool` restricts."""
+               trust_lang: bool = False, second_look: bool = False) -> SearchResponse:
+        """Rank articles for `query`. `lang` is a hint unless `trust_lang`; `pool` restricts.
+        `second_look` answers with the second look as typed alone, whatever the first finds (no
+        results where the engine never takes one): for replaying the decision
+        (search/tuning.py)."""
         started = time.perf_counter()
         question = self.query.read(query, lang, hints, trust_lang)
         familiarity = (self.vocabulary.familiarity(question.text, question.guess.lang)
                        if question.text and self.index.documents else Familiarity(1.0, ()))
-        results, decision = self._answer(question, familiarity, limit, pool)
+        results, decision = self._answer(question, familiarity, limit, pool, second_look)
         return SearchResponse(question.text, question.guess.lang, question.guess.reason, results,
                               decision.abstained, (time.perf_counter() - started) * 1000,
                               question.repair.text if question.repair else None,
@@ -126,7 +129,8 @@ class SearchEngine:
                               unknown_words=familiarity.unknown)
 
     def _answer(self, question: Question, familiarity: Familiarity, limit: int,
-                pool: Callable[[Document], bool] | None) -> tuple[list[Result], Decision]:
+                pool: Callable[[Document], bool] | None,
+                second_look: bool = False) -> tuple[list[Result], Decision]:
         """The results for a question read, and the decision on how many to show."""
         query, query_lang = question.text, question.guess.lang
         if not query or not self.index.documents:
@@ -146,11 +150,17 @@ class SearchEngine:
                                signals.bm25[positions], english, self.config)
                 if translation is not None else as_typed(query, positions.size))
         self._add_synonym_signals(signals, query, query_lang, candidates)
+        # Nothing came close through the word-by-word translation, which can miss the point:
+        # the customer's own articles may still answer the question as typed.
+        looks_again = bool(plan.in_english.all() and not english.all())
+        if second_look:
+            if not looks_again:
+                return [], Decision(0, "no second look as typed")
+            return self._rank(query, query_lang, positions, signals, translation,
+                              as_typed(query, positions.size), familiarity, limit)
         results, decision = self._rank(query, query_lang, positions, signals, translation,
                                        plan, familiarity, limit)
-        if decision.abstained and plan.in_english.all() and not english.all():
-            # Nothing came close through the word-by-word translation, which can miss the
-            # point; the customer's own articles may still answer the question as typed.
+        if decision.abstained and looks_again:
             results, decision = self._rank(query, query_lang, positions, signals, translation,
                                            as_typed(query, positions.size), familiarity, limit)
         return results, decision

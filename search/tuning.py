@@ -9,9 +9,10 @@ gets. Each help center's questions are searched once with the decision switched 
 decision is then replayed on the recorded candidates for every parameter on the grid (it only
 reads their scores and signals), which keeps a whole leave-one-out run to one search per question.
 
-The replay is exact but for one thing: when the engine abstains on a question it compared
-through its English translation, it takes a second look as typed (search/engine.py). The replay
-does not, so its false abstention is an upper bound.
+The replay is exact: when the engine abstains on a question it compared through its English
+translation, it takes a second look as typed (search/engine.py), and that look is recorded too
+and replayed, judged by the engine's own rule for questions compared as typed (`kept`: the rules
+`kb tune` does not choose, since it would need the second look's candidates to do so).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Recorded:
     scores: tuple[float, ...]
     best: Mapping[str, float]
     familiar_share: float = 1.0  # of the question (search/vocabulary.py)
+    # The engine's second look as typed, where it takes one after abstaining on this look.
+    second: Recorded | None = None
 
 
 @dataclass
@@ -75,6 +78,8 @@ def replay(question: Recorded, rules: Mapping[str, AbstainRule] | None,
         rule = rules.get(question.rule, rules.get("default"))
     decision = decide(question.scores, question.best, rule, margin_for(margins, question.rule),
                       question.rule, question.familiar_share)
+    if decision.abstained and question.second is not None:
+        return replay(question.second, rules, margins)
     return question.ids[:decision.count]
 
 
@@ -177,9 +182,10 @@ def most_lenient(rules: Iterable[AbstainRule]) -> AbstainRule:
                    unfamiliar_chargram=min(rule.cuts(0.0)[1] for rule in tiered))
 
 
-def choose(questions: Sequence[Recorded]) -> Choice:
+def choose(questions: Sequence[Recorded], kept: Choice | None = None) -> Choice:
     """Abstention rules per rule key, then per key the largest margin that keeps its questions'
-    Recall@3; the default margin is the lowest of them."""
+    Recall@3; the default margin is the lowest of them. `kept` holds the engine's own rules and
+    margins for the keys only a second look reaches, which the replay judges it by."""
     choice = Choice()
     keys = sorted({q.rule for q in questions})
     for key in keys:
@@ -187,13 +193,22 @@ def choose(questions: Sequence[Recorded]) -> Choice:
         if rule is not None:
             choice.abstain[key] = rule
     choice.abstain["default"] = most_lenient(choice.abstain.values())
+    with_kept = with_rules_kept(choice, kept)
     for key in keys:
         answerable = [q for q in questions if q.rule == key and q.relevant]
         if answerable:
-            choice.relative_margins[key] = _largest_margin(answerable, choice.abstain)
+            choice.relative_margins[key] = _largest_margin(answerable, with_kept.abstain)
     choice.relative_margins["default"] = min(
         (m for key, m in choice.relative_margins.items() if key != "default"), default=0.0)
     return choice
+
+
+def with_rules_kept(choice: Choice, kept: Choice | None) -> Choice:
+    """The choice, with `kept`'s rules and margins for the keys it does not choose."""
+    if kept is None:
+        return choice
+    return Choice(abstain={**kept.abstain, **choice.abstain},
+                  relative_margins={**kept.relative_margins, **choice.relative_margins})
 
 
 def _largest_margin(answerable: Sequence[Recorded], rules: Mapping[str, AbstainRule]) -> float:
@@ -212,15 +227,17 @@ def _found(question: Recorded, shown: Sequence[str]) -> bool:
     return bool(question.relevant & set(shown[:3]))
 
 
-def leave_one_out(recorded: Mapping[str, Sequence[Recorded]]
+def leave_one_out(recorded: Mapping[str, Sequence[Recorded]], kept: Choice | None = None
                   ) -> dict[str, tuple[Choice, dict[str, dict[str, float]]]]:
-    """For every help center: the parameters chosen on the others, and its scores under them."""
+    """For every help center: the parameters chosen on the others, and its scores under them
+    (with `kept`'s for the keys not chosen, as the engine would judge it)."""
     out = {}
     for left_out in recorded:
         training = [q for name, qs in recorded.items() if name != left_out for q in qs]
-        choice = choose(training)
-        out[left_out] = (choice, scores_of(recorded[left_out], choice.abstain,
-                                           choice.relative_margins))
+        choice = choose(training, kept)
+        judged = with_rules_kept(choice, kept)
+        out[left_out] = (choice, scores_of(recorded[left_out], judged.abstain,
+                                           judged.relative_margins))
     return out
 
 
@@ -228,17 +245,22 @@ def record_questions(engine: Any, queries: Sequence[Mapping[str, Any]], limit: i
                      ) -> list[Recorded]:
     """Search every question and keep what the decision reads; `engine` runs with the decision
     off (`decision_off`)."""
-    recorded = []
-    for query in queries:
-        response = engine.search(query["text"], limit=limit)
-        recorded.append(Recorded(
+    def looked(query: Mapping[str, Any], response: Any,
+               second: Recorded | None = None) -> Recorded:
+        return Recorded(
             task=query["task"], lang=response.lang,
             relevant=frozenset(query.get("relevant_ids") or ()), rule=response.rule,
             ids=tuple(r.id for r in response.results),
             scores=tuple(r.score for r in response.results),
             best=dict(response.results[0].signals) if response.results else
             {"dense": -1.0, "chargram": 0.0, "bm25": 0.0},
-            familiar_share=response.familiar_share))
+            familiar_share=response.familiar_share, second=second)
+
+    recorded = []
+    for query in queries:
+        again = engine.search(query["text"], limit=limit, second_look=True)
+        first = engine.search(query["text"], limit=limit)
+        recorded.append(looked(query, first, looked(query, again) if again.results else None))
     return recorded
 
 

@@ -267,3 +267,17 @@ def test_kb_index_says_what_it_derived_from_the_help_center(runner: CliRunner, t
     assert again.exit_code == 0, again.output
     assert "sv questions: read with the imported dictionaries" in again.output
     assert "no dictionary imported" not in again.output
+
+
+def test_the_second_look_as_typed_can_be_asked_for_alone(index: SearchIndex,
+                                                         dictionaries: Lexicon) -> None:
+    engine = engine_with(index, dictionaries, RankingConfig())
+    # A Swedish question is compared through its translation first; where Swedish articles are
+    # candidates, the engine's second look compares it as typed, judged by the Swedish rule.
+    first = engine.search("glömt lösenordet", lang="sv", trust_lang=True)
+    second = engine.search("glömt lösenordet", lang="sv", trust_lang=True, second_look=True)
+    assert first.rule == "translated_sv"
+    assert second.rule == "sv" and second.results
+    # An English question is never looked at twice.
+    none = engine.search("forgot password", lang="en", trust_lang=True, second_look=True)
+    assert none.results == [] and none.abstained

@@ -19,7 +19,7 @@ from search.document import document_from_article
 from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.ranking import RankingConfig
-from search.tuning import (ANSWERABLE_TASKS, MARGIN_GRID, MAX_FALSE_ABSTENTION, Family,
+from search.tuning import (ANSWERABLE_TASKS, MARGIN_GRID, MAX_FALSE_ABSTENTION, Choice, Family,
                            QueryMemo, RankingRuns, Recorded, choose, choose_rule, descend,
                            generalises, leave_one_out, ranking_families, ranking_leave_one_out,
                            replay, scores_of)
@@ -52,6 +52,44 @@ def test_replay_applies_the_decision_to_recorded_candidates() -> None:
     assert replay(question, None, {"ru": 0.0, "default": 0.6}) == ("a", "b")
     assert replay(question, {"en": AbstainRule(0.6, 0.5), "default": AbstainRule(0, 0)},
                   SHOW_ALL) == ()
+
+
+def _looked_at_twice(relevant: bool, first_dense: float, second_dense: float) -> Recorded:
+    """A Swedish question compared through its translation, with the engine's second look as
+    typed recorded beside it (another order of the same articles)."""
+    task = "deflect_sv" if relevant else "deflect_abstain_sv"
+    second = replace(_question(task, relevant, second_dense), lang="sv", rule="sv",
+                     ids=("b", "a", "c"))
+    return replace(_question(task, relevant, first_dense), lang="sv", rule="translated_sv",
+                   second=second)
+
+
+def test_a_first_look_abstained_on_is_replayed_with_the_engine_s_second_look() -> None:
+    question = _looked_at_twice(True, first_dense=0.1, second_dense=0.6)
+    rules = {"translated_sv": AbstainRule(0.5, 0.5), "sv": AbstainRule(0.5, 0.5),
+             "default": AbstainRule(0.0, 0.0)}
+    assert replay(question, rules, SHOW_ALL) == ("b", "a", "c")  # the second look's answer
+    assert replay(question, {**rules, "sv": AbstainRule(0.9, 0.9)}, SHOW_ALL) == ()
+    # A first look that comes close enough is shown; the engine never looks again.
+    close = _looked_at_twice(True, first_dense=0.7, second_dense=0.6)
+    assert replay(close, rules, SHOW_ALL) == ("a", "b", "c")
+
+
+def test_the_second_look_is_judged_by_the_engine_s_own_rule_for_it() -> None:
+    # `kb tune` chooses no rule for questions compared as typed (only a second look reaches
+    # them); a help center left out is scored with the engine's own (`kept`).
+    recorded = {name: [_looked_at_twice(True, 0.6, 0.6) for _ in range(30)]
+                + [_looked_at_twice(False, 0.1, 0.3) for _ in range(10)]
+                for name in ("one", "two")}
+    lenient = Choice(abstain={"sv": AbstainRule(0.2, 0.2)}, relative_margins={"sv": 0.0})
+    strict = Choice(abstain={"sv": AbstainRule(0.5, 0.5)}, relative_margins={"sv": 0.0})
+    chosen, let_through = leave_one_out(recorded, lenient)["one"]
+    caught = leave_one_out(recorded, strict)["one"][1]
+    assert "sv" not in chosen.abstain  # used, not chosen
+    # The first look catches every off-topic question; the second look decides what is shown.
+    assert let_through["deflect_abstain_sv"]["abstain_rate"] == 0.0
+    assert caught["deflect_abstain_sv"]["abstain_rate"] == 1.0
+    assert let_through["deflect_sv"]["recall@3"] == caught["deflect_sv"]["recall@3"] == 1.0
 
 
 def test_the_strictest_rule_within_the_false_abstention_budget() -> None:
