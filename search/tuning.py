@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from search.decision import SHOW_ALL, AbstainRule, decide, margin_for
+from search.decision import SHOW_ALL, TRANSLATED, AbstainRule, decide, margin_for
 from search.fusion import Weights
 
 # The grid: thresholds of meaning (dense cosine) and wording (character n-gram cosine).
@@ -258,9 +258,13 @@ def record_questions(engine: Any, queries: Sequence[Mapping[str, Any]], limit: i
 
     recorded = []
     for query in queries:
-        again = engine.search(query["text"], limit=limit, second_look=True)
         first = engine.search(query["text"], limit=limit)
-        recorded.append(looked(query, first, looked(query, again) if again.results else None))
+        second = None
+        # Only a question compared through its translation is ever looked at again.
+        if first.rule.startswith(TRANSLATED):
+            again = engine.search(query["text"], limit=limit, second_look=True)
+            second = looked(query, again) if again.results else None
+        recorded.append(looked(query, first, second))
     return recorded
 
 
