@@ -205,9 +205,9 @@ class SearchEngine:
         dense_score = signals.chunk[positions] + signals.article[positions]
         fused = fuse(dense_score, signals.bm25[positions], signals.chargram[positions],
                      doc_langs, query_lang, self.config.weights,
-                     translated=translation is not None)
+                     translated=translation is not None, in_english=plan.in_english)
         if translation is not None:
-            fused = prefer_native(fused, doc_langs, query_lang, self.config)
+            fused = prefer_native(fused, doc_langs, query_lang, self.config, plan.in_english)
         native = doc_langs != TRANSLATION_TARGET
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
         fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins)

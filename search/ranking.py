@@ -14,7 +14,7 @@ import numpy as np
 
 from search.decision import (DEFAULT_ABSTAIN, DEFAULT_MARGINS, AbstainRule, abstain_rules,
                              suggestion_margins)
-from search.fusion import DEFAULT_WEIGHTS, Weights, feedback_weights, normalize_scores
+from search.fusion import DEFAULT_WEIGHTS, IN_ENGLISH, Weights, feedback_weights, normalize_scores
 from search.synonyms import EXPANSION_WEIGHT
 
 # The language an English-only model compares meaning in, and that questions are translated to.
@@ -44,8 +44,10 @@ class RankingConfig:
     # out +.03 to +.10 on each of five, the order unchanged; docs/quality.md).
     translation_band: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: {"sv": (0.0, 0.0), "ru": (0.0, 0.0)})
-    # Added to the fused score of articles in the customer's own language: where an article
-    # exists in it, it wins a close race against an English-only one.
+    # Added to the fused score of articles in the customer's own language compared as typed:
+    # where an article exists in it, it wins a close race against an English-only one. Articles
+    # compared through the question's translation are weighed on one scale and get no lift
+    # (fusion.py `in_english_<lang>`: with a lift, English-only answers lost, docs/quality.md).
     native_preference: Mapping[str, float] = field(
         default_factory=lambda: {"sv": 1.0, "ru": 1.0})  # tuned on the deflection dev set
     # Add the knowledge base's own words for a Swedish or Russian question's words, found
@@ -63,13 +65,28 @@ def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,
     """The ranking configuration for a model: the one place the service and `kb eval` get it.
     Articles missing in a customer's language are shown in `source_language`, as the articles
     API does; `dictionary_languages` are those whose questions imported dictionaries read
-    (None: all), which the decision's rules and margins depend on (search/decision.py)."""
+    (None: all), which the decision's rules and margins depend on (search/decision.py), and so
+    do the weights of articles compared through a translation (`weights_for_translations`)."""
     from search.embedder import is_multilingual
 
     return RankingConfig(fallback_languages=(source_language,),
                          embed_translation=not is_multilingual(model),
+                         weights=weights_for_translations(DEFAULT_WEIGHTS, dictionary_languages),
                          abstain=abstain_rules(dictionary_languages),
                          relative_margins=suggestion_margins(dictionary_languages))
+
+
+def weights_for_translations(weights: Mapping[str, Weights],
+                             dictionary_languages: Collection[str] | None) -> dict[str, Weights]:
+    """The weights, with one scale for the articles compared through a question's translation
+    (fusion.py `in_english_<lang>`) only where imported dictionaries read that language (None:
+    all). Read with the lexicon learned from the articles alone, a translation misses the
+    everyday words, its dense scores say less, and weighed on that scale the Swedish answers of
+    two help centers fell below plain BM25 (docs/quality.md): there the articles in the
+    customer's language keep their own weights and their lift."""
+    return {key: value for key, value in weights.items()
+            if not key.startswith(f"{IN_ENGLISH}_") or dictionary_languages is None
+            or key[len(IN_ENGLISH) + 1:] in dictionary_languages}
 
 
 @dataclass
@@ -136,10 +153,14 @@ def plan_embedding(query: str, translation_text: str | None, translation_lang: s
 
 
 def prefer_native(fused: np.ndarray, doc_langs: np.ndarray, query_lang: str,
-                  config: RankingConfig) -> np.ndarray:
-    """Lift the candidates in the customer's own language over a close English-only race."""
+                  config: RankingConfig, in_english: np.ndarray | None = None) -> np.ndarray:
+    """Lift the candidates in the customer's own language over a close English-only race,
+    those compared in English (`in_english`) aside: they are on the English articles' scale."""
     preference = config.native_preference.get(query_lang, 0.0)
-    return fused + preference * (doc_langs == query_lang)
+    native = doc_langs == query_lang
+    if in_english is not None and config.weights.get(f"{IN_ENGLISH}_{query_lang}") is not None:
+        native &= ~in_english
+    return fused + preference * native
 
 
 def feedback_applies(doc_langs: np.ndarray, query_lang: str, config: RankingConfig) -> np.ndarray | None:

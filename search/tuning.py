@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from search.decision import SHOW_ALL, TRANSLATED, AbstainRule, decide, margin_for
-from search.fusion import Weights
+from search.fusion import IN_ENGLISH, Weights
 
 # The grid: thresholds of meaning (dense cosine) and wording (character n-gram cosine).
 DENSE_GRID = tuple(round(float(x), 3) for x in np.arange(0.20, 0.62, 0.02))
@@ -321,19 +321,29 @@ def ranking_families(config: Any) -> list[Family]:
     """The ranking parameters `kb tune --ranking` chooses, in the order coordinate descent
     visits them: a handful of values each around `config`'s."""
     families = []
+    # Where a language's questions are weighed on one scale through their translation, the
+    # weights and lift of its articles compared as typed order nothing the descent searches
+    # (every candidate is compared in English once the band sends it there).
+    one_scale = {lang for lang in ("sv", "ru") if f"{IN_ENGLISH}_{lang}" in config.weights}
     for key, tasks, signals in (("en", ("deflect_en",), ("dense", "chargram", "feedback")),
                                 ("sv", _SV_TASKS, ("dense", "chargram")),
                                 ("ru", _RU_TASKS, ("dense", "chargram", "feedback")),
                                 ("translated_sv", _SV_TASKS, ("dense", "chargram")),
-                                ("translated_ru", _RU_TASKS, ("dense", "chargram"))):
+                                ("translated_ru", _RU_TASKS, ("dense", "chargram")),
+                                (f"{IN_ENGLISH}_sv", _SV_TASKS, ("dense", "chargram")),
+                                (f"{IN_ENGLISH}_ru", _RU_TASKS, ("dense", "chargram"))):
+        if key not in config.weights or (key.rsplit("_", 1)[-1] in one_scale
+                                         and not key.startswith(IN_ENGLISH)):
+            continue
         for signal in signals:
             current = getattr(config.weights[key], signal)
             values = _scaled(current) if current else (0.0, 0.5, 1.0)
             families.append(Family(f"weights.{key}.{signal}", ("weights", key, signal),
                                    values, tasks))
     for lang, tasks in (("sv", _SV_TASKS), ("ru", _RU_TASKS)):
-        families.append(Family(f"native_preference.{lang}", ("native_preference", lang),
-                               (0.0, 0.5, 1.0, 2.0), tasks))
+        if lang not in one_scale:
+            families.append(Family(f"native_preference.{lang}", ("native_preference", lang),
+                                   (0.0, 0.5, 1.0, 2.0), tasks))
         families.append(Family(f"translation_band.{lang}", ("translation_band", lang),
                                ((0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (0.5, 2.0)), tasks))
     families.append(Family("expansion_weight", ("expansion_weight",), (0.25, 0.5, 1.0),

@@ -32,6 +32,26 @@ def test_fuse_uses_the_query_language_weights() -> None:
     assert int(np.argmax(fuse(dense, bm25, chars, langs_sv, "sv", TABLE))) != 0
 
 
+def test_candidates_compared_in_english_are_weighed_on_one_scale() -> None:
+    # A Swedish article compared through its English version and an English-only article, with
+    # the same evidence: by language they are weighed differently, compared in English alike.
+    table = {**TABLE, "translated_sv": Weights(1, 1, 0), "in_english_sv": Weights(3, 1, 1)}
+    dense, bm25, chars = np.array([0.8, 0.8, 0.1]), np.array([2.0, 2.0, 0.0]), np.zeros(3)
+    langs = np.array(["sv", "en", "sv"])
+    by_language = fuse(dense, bm25, chars, langs, "sv", table, translated=True)
+    assert by_language[0] != by_language[1]
+    one_scale = fuse(dense, bm25, chars, langs, "sv", table, translated=True,
+                     in_english=np.array([True, True, True]))
+    assert one_scale[0] == one_scale[1] == 4.0 and one_scale[2] == 0.0
+    # A candidate compared as typed keeps its language's weights.
+    mixed = fuse(dense, bm25, chars, langs, "sv", table, translated=True,
+                 in_english=np.array([False, True, True]))
+    assert mixed[0] == by_language[0] and mixed[1] == 4.0
+    # Without a translation (an English question) the flags change nothing.
+    assert fuse(dense, bm25, chars, langs, "sv", table, in_english=np.ones(3, bool)).tolist() \
+        == fuse(dense, bm25, chars, langs, "sv", table).tolist()
+
+
 @pytest.mark.parametrize("k", [0, 1, 3, 5, 49, 50, 80])
 def test_best_first_is_the_start_of_a_stable_sort(k: int) -> None:
     rng = np.random.default_rng(k)

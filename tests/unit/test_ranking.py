@@ -54,6 +54,31 @@ def test_native_preference_lifts_only_the_customers_language() -> None:
     assert fused.tolist() == [1.5, 1.0]
 
 
+def test_no_lift_for_articles_compared_through_the_translation() -> None:
+    # On one scale with the English articles (fusion.py in_english_sv), a Swedish article
+    # compared in English needs no lift; one compared as typed still gets it.
+    config = RankingConfig(native_preference={"sv": 0.5})
+    assert "in_english_sv" in config.weights
+    fused = prefer_native(np.ones(3), np.array(["sv", "sv", "en"]), "sv", config,
+                          in_english=np.array([True, False, True]))
+    assert fused.tolist() == [1.0, 1.5, 1.0]
+    # Without the one-scale weights, every Swedish article is lifted as before.
+    weights = {k: v for k, v in config.weights.items() if k != "in_english_sv"}
+    fused = prefer_native(np.ones(3), np.array(["sv", "sv", "en"]), "sv",
+                          RankingConfig(weights=weights, native_preference={"sv": 0.5}),
+                          in_english=np.array([True, False, True]))
+    assert fused.tolist() == [1.5, 1.5, 1.0]
+
+
+def test_one_scale_only_where_a_dictionary_reads_the_language() -> None:
+    model = "all-MiniLM-L6-v2"
+    assert {"in_english_sv", "in_english_ru"} <= set(ranking_config_for(model).weights)
+    swedish_only = ranking_config_for(model, dictionary_languages=["sv"]).weights
+    assert "in_english_sv" in swedish_only and "in_english_ru" not in swedish_only
+    assert not any(key.startswith("in_english")
+                   for key in ranking_config_for(model, dictionary_languages=[]).weights)
+
+
 def test_feedback_needs_enough_candidates_and_a_weight() -> None:
     config = RankingConfig()
     assert feedback_applies(np.array(["en"] * 5), "en", config) is None  # too few to trust

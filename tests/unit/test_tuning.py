@@ -18,7 +18,7 @@ from search.decision import SHOW_ALL, AbstainRule
 from search.document import document_from_article
 from search.engine import SearchEngine
 from search.index import SearchIndex
-from search.ranking import RankingConfig
+from search.ranking import RankingConfig, ranking_config_for
 from search.tuning import (ANSWERABLE_TASKS, MARGIN_GRID, MAX_FALSE_ABSTENTION, Choice, Family,
                            QueryMemo, RankingRuns, Recorded, choose, choose_rule, descend,
                            generalises, leave_one_out, ranking_families, ranking_leave_one_out,
@@ -213,6 +213,20 @@ def test_the_families_start_from_the_config_s_own_values() -> None:
         assert set(family.tasks) <= set(ANSWERABLE_TASKS)
 
 
+def test_the_families_are_the_parameters_that_order_the_candidates() -> None:
+    # With one scale through the translation, the weights and lift of articles compared as
+    # typed order nothing the descent searches; without it, they are what it tunes.
+    one_scale = {f.name for f in ranking_families(ranking_config_for("all-MiniLM-L6-v2"))}
+    assert {"weights.in_english_sv.dense", "weights.in_english_ru.chargram"} <= one_scale
+    assert not one_scale & {"weights.sv.dense", "weights.translated_ru.dense",
+                            "native_preference.sv"}
+    by_language = {f.name for f in ranking_families(
+        ranking_config_for("all-MiniLM-L6-v2", dictionary_languages=[]))}
+    assert {"weights.sv.dense", "weights.translated_ru.dense", "native_preference.sv"} \
+        <= by_language
+    assert not any(name.startswith("weights.in_english") for name in by_language)
+
+
 def test_descent_takes_the_value_best_on_the_training_help_centers() -> None:
     runs, _ = _runs({"one": _queries({8.0: 6, 4.0: 2}), "two": _queries({8.0: 3, 2.0: 1})})
     config, trace = descend(runs, ["one", "two"], RankingConfig(), [EN_DENSE])
@@ -344,7 +358,9 @@ def test_cli_chooses_the_ranking_leave_one_out(runner, tmp_path: Path,
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data["left_out"]) == {"one", "two"}
-    names = {f.name for f in ranking_families(RankingConfig())}
+    # No dictionary is imported here: the families of a config without one.
+    names = {f.name for f in ranking_families(
+        ranking_config_for("all-MiniLM-L6-v2", dictionary_languages=[]))}
     assert set(data["chosen_on_all"]) == set(data["defaults"]) == names
     one = data["left_out"]["one"]
     assert set(one["recall@3"]) == set(one["default_recall@3"]) == {"deflect_en", "deflect_sv"}
