@@ -210,7 +210,8 @@ class SearchEngine:
             fused = prefer_native(fused, doc_langs, query_lang, self.config, plan.in_english)
         native = doc_langs != TRANSLATION_TARGET
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
-        fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins)
+        fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins,
+                               plan.in_english if translation is not None else None)
         order = best_first(fused, limit)
         if order.size == 0:
             return [], Decision(0, "no article to compare")
@@ -254,9 +255,10 @@ class SearchEngine:
         signals.chunk_scores = dense[plan.vector_for_snippets].chunk_scores
 
     def _feedback(self, fused: np.ndarray, doc_langs: np.ndarray, vector: np.ndarray,
-                  query_lang: str, vector_positions: np.ndarray) -> np.ndarray:
+                  query_lang: str, vector_positions: np.ndarray,
+                  in_english: np.ndarray | None = None) -> np.ndarray:
         """Pseudo-relevance feedback: it helps English and Russian on the dev set."""
-        weights = feedback_applies(doc_langs, query_lang, self.config)
+        weights = feedback_applies(doc_langs, query_lang, self.config, in_english)
         if weights is None:
             return fused
         top = vector_positions[best_first(fused, FEEDBACK_TOP)]

@@ -102,11 +102,16 @@ def weights_for(query_lang: str, doc_lang: str, table: Mapping[str, Weights],
 
 
 def feedback_weights(doc_langs: np.ndarray, query_lang: str,
-                     table: Mapping[str, Weights] = DEFAULT_WEIGHTS) -> np.ndarray:
-    """Per-candidate weight of the pseudo-relevance feedback score."""
+                     table: Mapping[str, Weights] = DEFAULT_WEIGHTS,
+                     in_english: np.ndarray | None = None) -> np.ndarray:
+    """Per-candidate weight of the pseudo-relevance feedback score; the candidates compared in
+    English (`in_english`, see `fuse`) take it from the one scale's weights."""
     out = np.zeros(len(doc_langs), dtype=np.float64)
     for lang in languages_in(doc_langs):
         out[doc_langs == lang] = weights_for(query_lang, lang, table).feedback
+    one_scale = table.get(f"{IN_ENGLISH}_{query_lang}")
+    if in_english is not None and one_scale is not None:
+        out[in_english] = one_scale.feedback
     return out
 
 

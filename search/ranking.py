@@ -163,9 +163,10 @@ def prefer_native(fused: np.ndarray, doc_langs: np.ndarray, query_lang: str,
     return fused + preference * native
 
 
-def feedback_applies(doc_langs: np.ndarray, query_lang: str, config: RankingConfig) -> np.ndarray | None:
+def feedback_applies(doc_langs: np.ndarray, query_lang: str, config: RankingConfig,
+                     in_english: np.ndarray | None = None) -> np.ndarray | None:
     """Per-candidate weights of the feedback score, or None when feedback does not apply."""
-    weights = feedback_weights(doc_langs, query_lang, config.weights)
+    weights = feedback_weights(doc_langs, query_lang, config.weights, in_english)
     if not weights.any() or len(doc_langs) < 2 * FEEDBACK_TOP:
         return None
     return weights

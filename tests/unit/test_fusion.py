@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.fusion import Weights, best_first, fuse, languages_in, normalize_scores, weights_for
+from search.fusion import (Weights, best_first, feedback_weights, fuse, languages_in,
+                           normalize_scores, weights_for)
 
 TABLE = {"en": Weights(4, 1, 0), "sv": Weights(0, 1, 2), "cross": Weights(1, 0, 0),
          "default": Weights(1, 1, 1)}
@@ -50,6 +51,15 @@ def test_candidates_compared_in_english_are_weighed_on_one_scale() -> None:
     # Without a translation (an English question) the flags change nothing.
     assert fuse(dense, bm25, chars, langs, "sv", table, in_english=np.ones(3, bool)).tolist() \
         == fuse(dense, bm25, chars, langs, "sv", table).tolist()
+
+
+def test_feedback_follows_the_scale_a_candidate_is_weighed_on() -> None:
+    table = {**TABLE, "sv": Weights(0, 1, 2, feedback=1.0), "in_english_sv": Weights(3, 1, 1)}
+    langs = np.array(["sv", "en", "sv"])
+    assert feedback_weights(langs, "sv", table).tolist() == [1.0, 0.0, 1.0]
+    # Compared in English, the Swedish article takes the one scale's feedback weight (none).
+    assert feedback_weights(langs, "sv", table, np.array([True, True, False])).tolist() \
+        == [0.0, 0.0, 1.0]
 
 
 @pytest.mark.parametrize("k", [0, 1, 3, 5, 49, 50, 80])
