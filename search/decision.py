@@ -93,8 +93,8 @@ ABSTAIN_WITHOUT_DICTIONARIES: Mapping[str, AbstainRule] = {
                       unfamiliar_dense=0.46, unfamiliar_chargram=0.15),
     "translated_sv": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
                                  unfamiliar_dense=0.20, unfamiliar_chargram=0.11),
-    "translated_ru": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.7,
-                                 unfamiliar_dense=0.22, unfamiliar_chargram=0.10),
+    "translated_ru": AbstainRule(min_dense=0.22, min_chargram=0.10, unfamiliar_below=0.6,
+                                 unfamiliar_dense=0.28, unfamiliar_chargram=0.10),
     "default": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
                            unfamiliar_dense=0.20, unfamiliar_chargram=0.10),
 }

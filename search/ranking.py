@@ -14,7 +14,8 @@ import numpy as np
 
 from search.decision import (DEFAULT_ABSTAIN, DEFAULT_MARGINS, AbstainRule, abstain_rules,
                              suggestion_margins)
-from search.fusion import DEFAULT_WEIGHTS, IN_ENGLISH, Weights, feedback_weights, normalize_scores
+from search.fusion import (DEFAULT_WEIGHTS, IN_ENGLISH, IN_ENGLISH_WITHOUT_DICTIONARIES, Weights,
+                           feedback_weights, normalize_scores)
 from search.synonyms import EXPANSION_WEIGHT
 
 # The language an English-only model compares meaning in, and that questions are translated to.
@@ -78,15 +79,23 @@ def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,
 
 def weights_for_translations(weights: Mapping[str, Weights],
                              dictionary_languages: Collection[str] | None) -> dict[str, Weights]:
-    """The weights, with one scale for the articles compared through a question's translation
-    (fusion.py `in_english_<lang>`) only where imported dictionaries read that language (None:
-    all). Read with the lexicon learned from the articles alone, a translation misses the
-    everyday words, its dense scores say less, and weighed on that scale the Swedish answers of
-    two help centers fell below plain BM25 (docs/quality.md): there the articles in the
-    customer's language keep their own weights and their lift."""
-    return {key: value for key, value in weights.items()
-            if not key.startswith(f"{IN_ENGLISH}_") or dictionary_languages is None
-            or key[len(IN_ENGLISH) + 1:] in dictionary_languages}
+    """The weights, with the one scale for the articles compared through a question's
+    translation (fusion.py `in_english_<lang>`) chosen with dictionaries where imported ones
+    read that language (None: all), else the one chosen without them, if any. Read with the
+    lexicon learned from the articles alone, a Swedish translation misses the everyday words and
+    its dense scores say less: weighed on the one scale, Swedish answers of two help centers fell
+    below plain BM25 (docs/quality.md), so there the articles in the customer's language keep
+    their own weights and their lift."""
+    chosen = {key: value for key, value in weights.items() if not key.startswith(f"{IN_ENGLISH}_")}
+    for key, value in weights.items():
+        if not key.startswith(f"{IN_ENGLISH}_"):
+            continue
+        lang = key[len(IN_ENGLISH) + 1:]
+        if dictionary_languages is None or lang in dictionary_languages:
+            chosen[key] = value
+        elif key in IN_ENGLISH_WITHOUT_DICTIONARIES:
+            chosen[key] = IN_ENGLISH_WITHOUT_DICTIONARIES[key]
+    return chosen
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.fusion import DEFAULT_WEIGHTS, IN_ENGLISH_WITHOUT_DICTIONARIES
 from search.language import fallback_order
 from search.decision import AbstainRule, decide, rule_for, rule_key
 from search.ranking import (RankingConfig, add_feedback, feedback_applies, plan_embedding,
@@ -70,13 +71,19 @@ def test_no_lift_for_articles_compared_through_the_translation() -> None:
     assert fused.tolist() == [1.5, 1.5, 1.0]
 
 
-def test_one_scale_only_where_a_dictionary_reads_the_language() -> None:
+def test_the_one_scale_is_the_one_chosen_for_how_the_language_is_read() -> None:
     model = "all-MiniLM-L6-v2"
-    assert {"in_english_sv", "in_english_ru"} <= set(ranking_config_for(model).weights)
+    read = ranking_config_for(model).weights
+    assert read["in_english_sv"] == DEFAULT_WEIGHTS["in_english_sv"]
+    assert read["in_english_ru"] == DEFAULT_WEIGHTS["in_english_ru"]
+    # Without a dictionary for it, Russian is weighed by the scale chosen without one, and
+    # Swedish by its own weights (no scale was better for it).
     swedish_only = ranking_config_for(model, dictionary_languages=["sv"]).weights
-    assert "in_english_sv" in swedish_only and "in_english_ru" not in swedish_only
-    assert not any(key.startswith("in_english")
-                   for key in ranking_config_for(model, dictionary_languages=[]).weights)
+    assert swedish_only["in_english_sv"] == DEFAULT_WEIGHTS["in_english_sv"]
+    assert swedish_only["in_english_ru"] == IN_ENGLISH_WITHOUT_DICTIONARIES["in_english_ru"]
+    assert swedish_only["in_english_ru"] != DEFAULT_WEIGHTS["in_english_ru"]
+    none = ranking_config_for(model, dictionary_languages=[]).weights
+    assert "in_english_sv" not in none and "in_english_ru" in none
 
 
 def test_feedback_needs_enough_candidates_and_a_weight() -> None:
