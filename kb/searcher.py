@@ -158,11 +158,12 @@ def derived_from_help_center(index: SearchIndex, settings: Mapping[str, Any]) ->
         without = [lang for lang in sorted(translated) if lang not in read]
         if with_dictionary:
             lines.append(f"{', '.join(with_dictionary)} questions: read with the imported "
-                         "dictionaries and judged by the abstention cuts chosen with them")
+                         "dictionaries, ranked and judged by the weights and abstention cuts "
+                         "chosen with them")
         if without:
             lines.append(f"{', '.join(without)} questions: no dictionary imported, so read with "
-                         "the learned pairs only and judged by the abstention cuts chosen without "
-                         "one (kb dict import adds one)")
+                         "the learned pairs only, ranked and judged by the weights and abstention "
+                         "cuts chosen without one (kb dict import adds one)")
     return lines
 
 
