@@ -203,15 +203,17 @@ class SearchEngine:
         source = plan.vector_of(positions.size)
         self._add_dense_signals(signals, vectors, positions, stand_ins, source, plan)
         dense_score = signals.chunk[positions] + signals.article[positions]
+        # Which candidates were compared with the translation embedded (fusion.py `one_scale`).
+        in_english = plan.in_english if translation is not None else None
         fused = fuse(dense_score, signals.bm25[positions], signals.chargram[positions],
                      doc_langs, query_lang, self.config.weights,
-                     translated=translation is not None, in_english=plan.in_english)
+                     translated=translation is not None, in_english=in_english)
         if translation is not None:
-            fused = prefer_native(fused, doc_langs, query_lang, self.config, plan.in_english)
+            fused = prefer_native(fused, doc_langs, query_lang, self.config, in_english)
         native = doc_langs != TRANSLATION_TARGET
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
         fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins,
-                               plan.in_english if translation is not None else None)
+                               in_english)
         order = best_first(fused, limit)
         if order.size == 0:
             return [], Decision(0, "no article to compare")

@@ -108,27 +108,38 @@ def weights_for(query_lang: str, doc_lang: str, table: Mapping[str, Weights],
     return table.get(query_lang, table["default"])
 
 
+def one_scale(table: Mapping[str, Weights], query_lang: str,
+              in_english: np.ndarray | None) -> tuple[Weights, np.ndarray] | None:
+    """The weights every candidate compared with the question's English translation embedded
+    (`in_english`; None: the question was not translated) is weighed by, whatever its language,
+    and those candidates; None where the table has no such weights for the question's language.
+    The one place that decides it, for fusion, feedback and the native lift alike."""
+    weights = table.get(f"{IN_ENGLISH}_{query_lang}")
+    if weights is None or in_english is None or not in_english.any():
+        return None
+    return weights, in_english
+
+
 def feedback_weights(doc_langs: np.ndarray, query_lang: str,
                      table: Mapping[str, Weights] = DEFAULT_WEIGHTS,
                      in_english: np.ndarray | None = None) -> np.ndarray:
-    """Per-candidate weight of the pseudo-relevance feedback score; the candidates compared in
-    English (`in_english`, see `fuse`) take it from the one scale's weights."""
+    """Per-candidate weight of the pseudo-relevance feedback score (`one_scale` for the
+    candidates compared in English)."""
     out = np.zeros(len(doc_langs), dtype=np.float64)
     for lang in languages_in(doc_langs):
         out[doc_langs == lang] = weights_for(query_lang, lang, table).feedback
-    one_scale = table.get(f"{IN_ENGLISH}_{query_lang}")
-    if in_english is not None and one_scale is not None:
-        out[in_english] = one_scale.feedback
+    if (scale := one_scale(table, query_lang, in_english)) is not None:
+        weights, compared = scale
+        out[compared] = weights.feedback
     return out
 
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, chargram: np.ndarray, doc_langs: np.ndarray,
          query_lang: str, table: Mapping[str, Weights] = DEFAULT_WEIGHTS,
          translated: bool = False, in_english: np.ndarray | None = None) -> np.ndarray:
-    """One score per candidate: weighted sum of the normalized signals. The candidates whose
-    meaning was compared with the question's English translation embedded (`in_english`) are
-    weighed alike, in any language, by the "in_english_<lang>" weights where the table has
-    them; the rest by their language's."""
+    """One score per candidate: weighted sum of the normalized signals, by the weights of the
+    candidate's language, or (`one_scale`) of how it was compared. `in_english` is given only
+    for a translated question."""
     z_dense, z_bm25, z_char = (normalize_scores(dense), normalize_scores(bm25),
                                normalize_scores(chargram))
     fused = np.zeros(len(dense), dtype=np.float64)
@@ -136,9 +147,8 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, chargram: np.ndarray, doc_langs: n
         mask = doc_langs == lang
         w = weights_for(query_lang, lang, table, translated)
         fused[mask] = w.dense * z_dense[mask] + w.bm25 * z_bm25[mask] + w.chargram * z_char[mask]
-    one_scale = table.get(f"{IN_ENGLISH}_{query_lang}")
-    if translated and in_english is not None and one_scale is not None and in_english.any():
-        w = one_scale
-        fused[in_english] = (w.dense * z_dense[in_english] + w.bm25 * z_bm25[in_english]
-                             + w.chargram * z_char[in_english])
+    if (scale := one_scale(table, query_lang, in_english)) is not None:
+        w, compared = scale
+        fused[compared] = (w.dense * z_dense[compared] + w.bm25 * z_bm25[compared]
+                           + w.chargram * z_char[compared])
     return fused

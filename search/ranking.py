@@ -15,7 +15,7 @@ import numpy as np
 from search.decision import (DEFAULT_ABSTAIN, DEFAULT_MARGINS, AbstainRule, abstain_rules,
                              suggestion_margins)
 from search.fusion import (DEFAULT_WEIGHTS, IN_ENGLISH, IN_ENGLISH_WITHOUT_DICTIONARIES, Weights,
-                           feedback_weights, normalize_scores)
+                           feedback_weights, normalize_scores, one_scale)
 from search.synonyms import EXPANSION_WEIGHT
 
 # The language an English-only model compares meaning in, and that questions are translated to.
@@ -167,8 +167,8 @@ def prefer_native(fused: np.ndarray, doc_langs: np.ndarray, query_lang: str,
     those compared in English (`in_english`) aside: they are on the English articles' scale."""
     preference = config.native_preference.get(query_lang, 0.0)
     native = doc_langs == query_lang
-    if in_english is not None and config.weights.get(f"{IN_ENGLISH}_{query_lang}") is not None:
-        native &= ~in_english
+    if (scale := one_scale(config.weights, query_lang, in_english)) is not None:
+        native &= ~scale[1]
     return fused + preference * native
 
 
