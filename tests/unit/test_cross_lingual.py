@@ -20,6 +20,7 @@ from search.index import SearchIndex
 from search.lexicon import Lexicon
 from search.query_translation import translator_for
 from search.decision import SHOW_ALL
+from search.fusion import Weights
 from search.ranking import AbstainRule, RankingConfig
 from tests.support.fakes import FakeEmbedder
 from tests.support.dictionaries import write_dsl, write_wiktionary_text
@@ -117,6 +118,27 @@ def test_native_preference_decides_a_close_race(index: SearchIndex,
     assert ids(engine_with(index, dictionaries, neutral), question)[0] == "en/password-manager"
     preferring = RankingConfig(abstain=None, relative_margins=SHOW_ALL, **AS_TYPED)  # the default
     assert ids(engine_with(index, dictionaries, preferring), question)[0] == "sv/reset-password"
+
+
+def test_articles_compared_through_the_translation_are_ranked_on_one_scale(
+        index: SearchIndex, dictionaries: Lexicon) -> None:
+    # The engine tells fusion which candidates were compared in English: weigh those by keywords
+    # alone (dense 0) and the Swedish article, compared through its English version, loses the
+    # lift and the dense score it had by its own language's weights.
+    question = "jag har glömt mitt lösenord"
+    by_language = RankingConfig(abstain=None, relative_margins=SHOW_ALL,
+                                weights={k: v for k, v in RankingConfig().weights.items()
+                                         if not k.startswith("in_english")})
+    keywords_only = replace(by_language, weights={**by_language.weights,
+                                                  "in_english_sv": Weights(0.0, 1.0, 0.0)})
+    lifted = engine_with(index, dictionaries, by_language).search(question, lang="sv",
+                                                                  trust_lang=True, limit=5)
+    scaled = engine_with(index, dictionaries, keywords_only).search(question, lang="sv",
+                                                                   trust_lang=True, limit=5)
+    swedish = next(r for r in lifted.results if r.id == "sv/reset-password")
+    assert swedish.score > 1.0  # the lift of 1 and its language's weights
+    assert "sv/reset-password" in {r.id for r in scaled.results}
+    assert all(r.score <= 1.0 for r in scaled.results)  # normalized BM25 alone: at most 1
 
 
 def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchIndex) -> None:
