@@ -8,6 +8,7 @@ answers (`search/answer.py`). Remembering answers is `search/answer_cache.py`'s 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -161,8 +162,14 @@ class SearchEngine:
         results, decision = self._rank(query, query_lang, positions, signals, translation,
                                        plan, familiarity, limit)
         if decision.abstained and looks_again:
+            first = decision
             results, decision = self._rank(query, query_lang, positions, signals, translation,
                                            as_typed(query, positions.size), familiarity, limit)
+            if decision.abstained:
+                # Both looks are why nothing is suggested (kb search --explain).
+                decision = replace(decision, reason=f"compared through its English translation, "
+                                                    f"{first.reason}; compared as typed, "
+                                                    f"{decision.reason}")
         return results, decision
 
     def _add_synonym_signals(self, signals: Signals, query: str, lang: str,

@@ -166,6 +166,27 @@ def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchI
     assert nothing.abstained and nothing.results == []
 
 
+def test_nothing_suggested_after_both_looks_says_why_for_each(index: SearchIndex) -> None:
+    # The translation is misread and the question as typed is not close enough either: the
+    # explanation gives the reason of each look, not only the last one's.
+    misleading = Lexicon()
+    misleading.add("sv", [("glömt", "shipping", 1.0), ("glömma", "shipping", 1.0),
+                          ("lösenord", "times", 1.0)])
+    config = RankingConfig(
+        abstain={"translated_sv": AbstainRule(min_dense=0.99, min_chargram=1.1),
+                 "sv": AbstainRule(min_dense=0.98, min_chargram=1.1),
+                 "default": AbstainRule(min_dense=0.99, min_chargram=1.1)},
+        translation_band={"sv": (0.0, 0.0)})
+    engine = SearchEngine(index, FakeEmbedder(), LANGUAGES, config,
+                          translator_for(index, misleading, learned=False))
+    response = engine.search("glömt lösenord", lang="sv", trust_lang=True)
+    assert response.abstained
+    assert response.explanation.startswith("compared through its English translation, ")
+    assert "; compared as typed, " in response.explanation
+    assert response.explanation.count("neither close in meaning (dense") == 2
+    assert "< 0.99" in response.explanation and "< 0.98" in response.explanation
+
+
 def test_learned_lexicon_alone_translates_the_help_centers_own_words(index: SearchIndex) -> None:
     # Without imported dictionaries the translator learns from the translated pairs: lösenord
     # and password share the titles and lines of the reset-password article.
