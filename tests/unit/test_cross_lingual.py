@@ -141,21 +141,28 @@ def test_articles_compared_through_the_translation_are_ranked_on_one_scale(
     assert all(r.score <= 1.0 for r in scaled.results)  # normalized BM25 alone: at most 1
 
 
-def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchIndex) -> None:
-    # A dictionary with the wrong senses: the translation points at the shipping article, and
-    # nothing is close enough in English to show. The Swedish article answers the question as
-    # the customer typed it, so the engine embeds it a second time rather than show nothing.
+def misreading_engine(index: SearchIndex, embedder: FakeEmbedder,
+                      as_typed_dense: float) -> SearchEngine:
+    """An engine whose dictionary has the wrong senses: the translation points «glömt lösenord»
+    at the shipping article, where nothing is close enough in English to show; the question as
+    typed is judged by a dense cut of `as_typed_dense`."""
     misleading = Lexicon()
     misleading.add("sv", [("glömt", "shipping", 1.0), ("glömma", "shipping", 1.0),
                           ("lösenord", "times", 1.0)])
     config = RankingConfig(
         abstain={"translated_sv": AbstainRule(min_dense=0.99, min_chargram=1.1),
-                 "sv": AbstainRule(min_dense=0.3, min_chargram=1.1),
+                 "sv": AbstainRule(min_dense=as_typed_dense, min_chargram=1.1),
                  "default": AbstainRule(min_dense=0.99, min_chargram=1.1)},
         translation_band={"sv": (0.0, 0.0)})  # always compare through the translation first
+    return SearchEngine(index, embedder, LANGUAGES, config,
+                        translator_for(index, misleading, learned=False))
+
+
+def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchIndex) -> None:
+    # The Swedish article answers the question as the customer typed it, so the engine embeds
+    # it a second time rather than show nothing.
     embedder = FakeEmbedder()
-    engine = SearchEngine(index, embedder, LANGUAGES, config,
-                          translator_for(index, misleading, learned=False))
+    engine = misreading_engine(index, embedder, as_typed_dense=0.3)
     response = engine.search("glömt lösenord", lang="sv", trust_lang=True)
     assert [r.id for r in response.results][:1] == ["sv/reset-password"]
     assert not response.abstained
@@ -167,18 +174,9 @@ def test_a_question_the_translation_misreads_is_answered_as_typed(index: SearchI
 
 
 def test_nothing_suggested_after_both_looks_says_why_for_each(index: SearchIndex) -> None:
-    # The translation is misread and the question as typed is not close enough either: the
-    # explanation gives the reason of each look, not only the last one's.
-    misleading = Lexicon()
-    misleading.add("sv", [("glömt", "shipping", 1.0), ("glömma", "shipping", 1.0),
-                          ("lösenord", "times", 1.0)])
-    config = RankingConfig(
-        abstain={"translated_sv": AbstainRule(min_dense=0.99, min_chargram=1.1),
-                 "sv": AbstainRule(min_dense=0.98, min_chargram=1.1),
-                 "default": AbstainRule(min_dense=0.99, min_chargram=1.1)},
-        translation_band={"sv": (0.0, 0.0)})
-    engine = SearchEngine(index, FakeEmbedder(), LANGUAGES, config,
-                          translator_for(index, misleading, learned=False))
+    # Not close enough as typed either: the explanation gives the reason of each look, not only
+    # the last one's.
+    engine = misreading_engine(index, FakeEmbedder(), as_typed_dense=0.98)
     response = engine.search("glömt lösenord", lang="sv", trust_lang=True)
     assert response.abstained
     assert response.explanation.startswith("compared through its English translation, ")
