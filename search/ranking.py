@@ -86,13 +86,11 @@ def weights_for_translations(weights: Mapping[str, Weights],
     its dense scores say less: weighed on the one scale, Swedish answers of two help centers fell
     below plain BM25 (docs/quality.md), so there the articles in the customer's language keep
     their own weights and their lift."""
-    chosen = {key: value for key, value in weights.items() if not key.startswith(f"{IN_ENGLISH}_")}
+    chosen = {}
     for key, value in weights.items():
-        if not key.startswith(f"{IN_ENGLISH}_"):
-            continue
-        lang = key[len(IN_ENGLISH) + 1:]
-        if dictionary_languages is None or lang in dictionary_languages:
-            chosen[key] = value
+        lang = key.removeprefix(f"{IN_ENGLISH}_")
+        if lang == key or dictionary_languages is None or lang in dictionary_languages:
+            chosen[key] = value  # not a one-scale set, or one a dictionary reads
         elif key in IN_ENGLISH_WITHOUT_DICTIONARIES:
             chosen[key] = IN_ENGLISH_WITHOUT_DICTIONARIES[key]
     return chosen
