@@ -3,12 +3,15 @@
 The same slug in `en/` and `sv/` (or `ru/`) is one article in two languages, usually with the same
 headings in the same order. Paired sections (or whole articles when the structure differs) and
 titles are the aligned segments; a Swedish or Russian word translates to the English words that
-appear in the same segments unusually often (the Dice coefficient of their segment sets). This
-needs no outside data and learns the help center's own vocabulary (`promokod` -> "promo code").
+appear in the same segments unusually often (the Dice coefficient of their segment sets), unless
+another word of those segments is the closer match for that English word (`_linked_partners`).
+This needs no outside data and learns the help center's own vocabulary (`promokod` -> "promo
+code").
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -23,6 +26,10 @@ TARGET = "en"
 MIN_DICE = 0.3
 MIN_SHARED_SEGMENTS = 2
 MAX_SENSES = 3
+# Competitive linking (`_linked_partners`): how many English words one source word may be linked
+# to in a segment, and the weakest association that is linked at all.
+LINKS_PER_SOURCE_WORD = 2
+MIN_LINK_DICE = 0.1
 
 
 def _lines(text: str) -> list[str]:
@@ -99,15 +106,60 @@ def _dice_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str, st
     target_df = np.asarray(target.sum(axis=0)).ravel()
     source_words = np.array(sorted(source_vocab, key=source_vocab.get))
     english_words = np.array(sorted(english_vocab, key=english_vocab.get))
-    keep = shared.data >= MIN_SHARED_SEGMENTS
-    rows, cols, counts = shared.row[keep], shared.col[keep], shared.data[keep]
-    dice = 2 * counts / (source_df[rows] + target_df[cols])
+    dice = 2 * shared.data / (source_df[shared.row] + target_df[shared.col])
+    linkable = dice >= MIN_LINK_DICE
+    associated: dict[int, list[tuple[float, int]]] = {}
+    for row, col, value in zip(shared.row[linkable].tolist(), shared.col[linkable].tolist(),
+                               dice[linkable].tolist()):
+        associated.setdefault(row, []).append((value, col))
+    partners = _linked_partners(
+        [({source_vocab[w] for w in s}, {english_vocab[w] for w in e}) for s, e in segments],
+        associated, source_df)
     best: dict[int, list[tuple[float, int]]] = {}
-    for row, col, value in zip(rows, cols, dice):
-        if value >= MIN_DICE:
-            best.setdefault(int(row), []).append((float(value), int(col)))
+    for row, col, count, value in zip(shared.row.tolist(), shared.col.tolist(),
+                                      shared.data.tolist(), dice.tolist()):
+        if count >= MIN_SHARED_SEGMENTS and value >= MIN_DICE:
+            best.setdefault(row, []).append((value, col))
     pairs = []
     for row, found in best.items():
         for value, col in sorted(found, reverse=True)[:MAX_SENSES]:
+            if row in partners and col not in partners[row]:
+                continue  # it only came along with the words this one was linked to
             pairs.append((str(source_words[row]), str(english_words[col]), value))
     return pairs
+
+
+def _linked_partners(segments: list[tuple[set[int], set[int]]],
+                     associated: dict[int, list[tuple[float, int]]], source_df: np.ndarray
+                     ) -> dict[int, set[int]]:
+    """The English words each source word is the translation of, by competitive linking
+    (Melamed, "Models of translational equivalence", 2000).
+
+    Co-occurrence alone pairs a word with every word its segments share: in a small help center
+    «konto» shares its few lines with "whether" and "customers" as often as with "account",
+    and Dice cannot tell them apart. So in each segment pair the most strongly associated words
+    are linked first, and an English word once linked is taken: "account" goes to «konto», and
+    "whether" is left to the word it translates. A source word may take LINKS_PER_SOURCE_WORD
+    English words (a compound or a Russian word often stands for two: «presentkort» -> "gift
+    card"). `associated` holds each source word's English words with a Dice coefficient of at
+    least MIN_LINK_DICE. A source word's partners are the words it was linked to in at least
+    MIN_SHARED_SEGMENTS segments and in at least MIN_DICE of its own."""
+    links: Counter[tuple[int, int]] = Counter()
+    for source_ids, english_ids in segments:
+        ranked = sorted((value, s, e) for s in source_ids for value, e in associated.get(s, ())
+                        if e in english_ids)
+        taken_by: Counter[int] = Counter()
+        taken: set[int] = set()
+        for value, s, e in reversed(ranked):
+            if taken_by[s] >= LINKS_PER_SOURCE_WORD or e in taken:
+                continue
+            taken_by[s] += 1
+            taken.add(e)
+            links[(s, e)] += 1
+            if len(taken) == len(english_ids):
+                break  # every English word is linked
+    partners: dict[int, set[int]] = {}
+    for (s, e), count in links.items():
+        if count >= MIN_SHARED_SEGMENTS and count / source_df[s] >= MIN_DICE:
+            partners.setdefault(s, set()).add(e)
+    return partners

@@ -13,7 +13,7 @@ import pytest
 from search.dictionaries import read_dictionaries, write_tables
 from search.document import Document, document_from_record
 from search.index import SearchIndex
-from search.kb_lexicon import learn_lexicon
+from search.kb_lexicon import learn_lexicon, source_lemma
 from search.lexicon import Lexicon, LexiconError, load_lexicon_dir, read_lexicon_file
 from tests.support.fakes import FakeEmbedder
 from tests.support.dictionaries import DSL_RU, WIKTIONARY_SV, write_dsl, write_wiktionary_text
@@ -252,6 +252,25 @@ def test_learns_words_that_share_lines_with_their_translation(
     # Once is not evidence: `tecken` shares a single line with `letters`.
     assert ("sv", "tecken") not in lexicon
     assert learn_lexicon(translated_documents, languages=["ru"]).entries == {}
+
+
+def test_a_word_that_only_came_along_is_not_learned() -> None:
+    """«kunder» shares two of its three lines with "account" (Dice .67), and co-occurrence alone
+    would learn that it means "account". In the line with «kontot» that word is the closer
+    match, and linked first it takes "account" away; the one line left is not evidence."""
+    lines = [("Customers can close the account.", "Kunder kan stänga kontot."),
+             ("Customers can open an account.", "Kunder kan öppna ett konto."),
+             ("Customers get a receipt.", "Kunder får ett kvitto."),
+             ("Delete the account.", "Radera kontot.")]
+    documents = [document_from_record({"id": f"{lang}/help", "lang": lang, "group": "help",
+                                       "title": title,
+                                       "body": "\n".join(pair[side] for pair in lines)})
+                 for side, (lang, title) in enumerate((("en", "Help"), ("sv", "Hjälp")))]
+    lexicon = learn_lexicon(documents)
+    customers = lexicon.senses("sv", source_lemma("kunder", "sv"))
+    assert max(customers, key=customers.get) == "customers"
+    assert "account" not in customers
+    assert "account" in lexicon.senses("sv", source_lemma("kontot", "sv"))
 
 
 def test_untranslated_articles_teach_nothing(translated_documents: list[Document]) -> None:
