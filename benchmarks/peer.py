@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.timing import percentile, timed_ms  # noqa: E402
 
 DEFAULT_SETS = ("../shared/eval/deflection", "../shared/eval/deflection-2", "eval/deflection-3",
-                "eval/deflection-4", "eval/deflection-5")
+                "eval/deflection-4", "eval/deflection-5", "eval/deflection-6")
 ENGINES = ("ours", "txtai")
 THREADS = 1
 
