@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -58,6 +59,7 @@ def _segments(source: Document, english: Document) -> list[tuple[str, str]]:
     return pairs + [(source.text, english.text)]
 
 
+@lru_cache(maxsize=100_000)  # the same words recur in every article
 def source_lemma(word: str, lang: str) -> str:
     """The form a learned pair is stored under: what the translator looks up first."""
     return lemma_candidates(word, lang)[0][0]
@@ -108,10 +110,10 @@ def _dice_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str, st
     english_words = np.array(sorted(english_vocab, key=english_vocab.get))
     dice = 2 * shared.data / (source_df[shared.row] + target_df[shared.col])
     linkable = dice >= MIN_LINK_DICE
-    associated: dict[int, list[tuple[float, int]]] = {}
+    associated: dict[int, dict[int, float]] = {}
     for row, col, value in zip(shared.row[linkable].tolist(), shared.col[linkable].tolist(),
                                dice[linkable].tolist()):
-        associated.setdefault(row, []).append((value, col))
+        associated.setdefault(row, {})[col] = value
     partners = _linked_partners(
         [({source_vocab[w] for w in s}, {english_vocab[w] for w in e}) for s, e in segments],
         associated, source_df)
@@ -130,7 +132,7 @@ def _dice_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str, st
 
 
 def _linked_partners(segments: list[tuple[set[int], set[int]]],
-                     associated: dict[int, list[tuple[float, int]]], source_df: np.ndarray
+                     associated: dict[int, dict[int, float]], source_df: np.ndarray
                      ) -> dict[int, set[int]]:
     """The English words each source word is the translation of, by competitive linking
     (Melamed, "Models of translational equivalence", 2000).
@@ -146,8 +148,8 @@ def _linked_partners(segments: list[tuple[set[int], set[int]]],
     MIN_SHARED_SEGMENTS segments and in at least MIN_DICE of its own."""
     links: Counter[tuple[int, int]] = Counter()
     for source_ids, english_ids in segments:
-        ranked = sorted((value, s, e) for s in source_ids for value, e in associated.get(s, ())
-                        if e in english_ids)
+        ranked = sorted((value, s, e) for s in source_ids if (found := associated.get(s))
+                        for e in english_ids if (value := found.get(e)) is not None)
         taken_by: Counter[int] = Counter()
         taken: set[int] = set()
         for value, s, e in reversed(ranked):
