@@ -72,8 +72,8 @@ DEFAULT_ABSTAIN: Mapping[str, AbstainRule] = {
     # per language, since the two readings come close to an answer in different ways.
     "translated_sv": AbstainRule(min_dense=0.22, min_chargram=0.07, unfamiliar_below=0.6,
                                  unfamiliar_dense=0.28, unfamiliar_chargram=0.29),
-    "translated_ru": AbstainRule(min_dense=0.26, min_chargram=0.10, unfamiliar_below=0.6,
-                                 unfamiliar_dense=0.30, unfamiliar_chargram=0.17),
+    "translated_ru": AbstainRule(min_dense=0.26, min_chargram=0.06, unfamiliar_below=0.7,
+                                 unfamiliar_dense=0.28, unfamiliar_chargram=0.21),
     # Another language: part by part the most lenient of the rules above (`most_lenient` in
     # search/tuning.py).
     "default": AbstainRule(min_dense=0.20, min_chargram=0.04, unfamiliar_below=0.6,
@@ -134,7 +134,7 @@ def _per_key(chosen_with: Mapping[str, T], chosen_without: Mapping[str, T],
 # default is the lowest), with the open dictionaries imported and without them, like the rules.
 # An English question's first answer stands out more clearly from the rest than a translated
 # one's, so it shows fewer padded suggestions at the same recall.
-DEFAULT_MARGINS: Mapping[str, float] = {"en": 0.75, "ru": 0.6, "translated_sv": 0.6,
+DEFAULT_MARGINS: Mapping[str, float] = {"en": 0.75, "ru": 0.6, "translated_sv": 0.7,
                                          "translated_ru": 0.7, "default": 0.6}
 MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {"en": 0.75, "ru": 0.7, "translated_sv": 0.7,
                                                       "translated_ru": 0.6, "default": 0.6}
