@@ -31,6 +31,11 @@ MAX_SENSES = 3
 # to in a segment, and the weakest association that is linked at all.
 LINKS_PER_SOURCE_WORD = 2
 MIN_LINK_DICE = 0.1
+# A segment with more word pairs than this (two whole articles that could not be aligned line by
+# line or section by section) is not linked: its words are paired by Dice alone. Linking costs a
+# sort of its pairs, and two 4,000-word articles took a quarter of a second; the aligned lines and
+# sections of the six development help centers have at most about 4,200.
+MAX_LINKED_PAIRS = 10_000
 
 
 def _lines(text: str) -> list[str]:
@@ -148,6 +153,8 @@ def _linked_partners(segments: list[tuple[set[int], set[int]]],
     MIN_SHARED_SEGMENTS segments and in at least MIN_DICE of its own."""
     links: Counter[tuple[int, int]] = Counter()
     for source_ids, english_ids in segments:
+        if len(source_ids) * len(english_ids) > MAX_LINKED_PAIRS:
+            continue
         ranked = sorted((value, s, e) for s in source_ids if (found := associated.get(s))
                         for e in english_ids if (value := found.get(e)) is not None)
         taken_by: Counter[int] = Counter()

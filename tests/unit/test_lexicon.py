@@ -254,23 +254,36 @@ def test_learns_words_that_share_lines_with_their_translation(
     assert learn_lexicon(translated_documents, languages=["ru"]).entries == {}
 
 
-def test_a_word_that_only_came_along_is_not_learned() -> None:
-    """«kunder» shares two of its three lines with "account" (Dice .67), and co-occurrence alone
-    would learn that it means "account". In the line with «kontot» that word is the closer
-    match, and linked first it takes "account" away; the one line left is not evidence."""
+@pytest.fixture
+def customers_and_accounts() -> list[Document]:
+    """«kunder» shares two of its three lines with "account" (Dice .67); in the line with
+    «kontot», that word is the closer match for "account"."""
     lines = [("Customers can close the account.", "Kunder kan stänga kontot."),
              ("Customers can open an account.", "Kunder kan öppna ett konto."),
              ("Customers get a receipt.", "Kunder får ett kvitto."),
              ("Delete the account.", "Radera kontot.")]
-    documents = [document_from_record({"id": f"{lang}/help", "lang": lang, "group": "help",
-                                       "title": title,
-                                       "body": "\n".join(pair[side] for pair in lines)})
-                 for side, (lang, title) in enumerate((("en", "Help"), ("sv", "Hjälp")))]
-    lexicon = learn_lexicon(documents)
+    return [document_from_record({"id": f"{lang}/help", "lang": lang, "group": "help",
+                                  "title": title, "body": "\n".join(pair[side] for pair in lines)})
+            for side, (lang, title) in enumerate((("en", "Help"), ("sv", "Hjälp")))]
+
+
+def test_a_word_that_only_came_along_is_not_learned(customers_and_accounts: list[Document]) -> None:
+    """Co-occurrence alone would learn that «kunder» means "account". Linked first, «kontot»
+    takes "account" away in their shared line; the one line left is not evidence."""
+    lexicon = learn_lexicon(customers_and_accounts)
     customers = lexicon.senses("sv", source_lemma("kunder", "sv"))
     assert max(customers, key=customers.get) == "customers"
     assert "account" not in customers
     assert "account" in lexicon.senses("sv", source_lemma("kontot", "sv"))
+
+
+def test_segments_too_large_to_link_are_paired_by_dice_alone(
+        customers_and_accounts: list[Document], monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.kb_lexicon as kb_lexicon
+
+    monkeypatch.setattr(kb_lexicon, "MAX_LINKED_PAIRS", 0)
+    customers = learn_lexicon(customers_and_accounts).senses("sv", source_lemma("kunder", "sv"))
+    assert "account" in customers
 
 
 def test_untranslated_articles_teach_nothing(translated_documents: list[Document]) -> None:
