@@ -88,11 +88,14 @@ def learn_lexicon(documents: Sequence[Document], languages: Iterable[str] | None
             source_words = {source_lemma(w, doc.lang) for w in _content_words(source_text, doc.lang)}
             by_lang.setdefault(doc.lang, []).append((source_words, _content_words(english_text, TARGET)))
     for lang, segments in by_lang.items():
-        lexicon.add(lang, _dice_pairs(segments))
+        lexicon.add(lang, _learned_pairs(segments))
     return lexicon
 
 
-def _dice_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str, str, float]]:
+def _learned_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str, str, float]]:
+    """(source word, English word, Dice) for each source word's MAX_SENSES most associated English
+    words (Dice of at least MIN_DICE over at least MIN_SHARED_SEGMENTS segments), less those that
+    competitive linking gives to other words (`_linked_partners`)."""
     source_vocab = {w: i for i, w in enumerate(sorted({w for s, _ in segments for w in s}))}
     english_vocab = {w: i for i, w in enumerate(sorted({w for _, e in segments for w in e}))}
     if not source_vocab or not english_vocab:
