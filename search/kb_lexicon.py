@@ -32,9 +32,10 @@ MAX_SENSES = 3
 LINKS_PER_SOURCE_WORD = 2
 MIN_LINK_DICE = 0.1
 # A segment with more word pairs than this (two whole articles that could not be aligned line by
-# line or section by section) is not linked: its words are paired by Dice alone. Linking costs a
-# sort of its pairs, and two 4,000-word articles took a quarter of a second; the aligned lines and
-# sections of the six development help centers have at most about 4,200.
+# line or section by section) is not linked, and its pairs are never read one by one: it still
+# counts towards Dice, and its words keep the partners they were linked to in other segments.
+# Linking it would sort all its pairs (a tenth of a second for two 4,000-word articles); the
+# aligned lines and sections of the six development help centers have at most about 4,200.
 MAX_LINKED_PAIRS = 10_000
 
 
@@ -94,49 +95,60 @@ def learn_lexicon(documents: Sequence[Document], languages: Iterable[str] | None
 
 def _learned_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str, str, float]]:
     """(source word, English word, Dice) for each source word's MAX_SENSES most associated English
-    words (Dice of at least MIN_DICE over at least MIN_SHARED_SEGMENTS segments), less those that
-    competitive linking gives to other words (`_linked_partners`)."""
+    words (Dice of at least MIN_DICE over at least MIN_SHARED_SEGMENTS segments), less those
+    that are not among the source word's partners where competitive linking found any
+    (`_linked_partners`)."""
     source_vocab = {w: i for i, w in enumerate(sorted({w for s, _ in segments for w in s}))}
     english_vocab = {w: i for i, w in enumerate(sorted({w for _, e in segments for w in e}))}
     if not source_vocab or not english_vocab:
         return []
 
-    def incidence(column: int, vocab: dict[str, int]) -> sparse.csr_matrix:
+    def incidence(column: int, vocab: dict[str, int], rows_kept: Sequence[int]
+                  ) -> sparse.csr_matrix:
         rows, cols = [], []
-        for row, pair in enumerate(segments):
-            for word in pair[column]:
+        for row in rows_kept:
+            for word in segments[row][column]:
                 rows.append(row)
                 cols.append(vocab[word])
         return sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                                  shape=(len(segments), len(vocab)))
 
-    source, target = incidence(0, source_vocab), incidence(1, english_vocab)
-    shared = (source.T @ target).tocoo()
+    every = range(len(segments))
+    source, target = incidence(0, source_vocab, every), incidence(1, english_vocab, every)
     source_df = np.asarray(source.sum(axis=0)).ravel()
     target_df = np.asarray(target.sum(axis=0)).ravel()
-    source_words = np.array(sorted(source_vocab, key=source_vocab.get))
-    english_words = np.array(sorted(english_vocab, key=english_vocab.get))
-    dice = 2 * shared.data / (source_df[shared.row] + target_df[shared.col])
-    linkable = dice >= MIN_LINK_DICE
+    shared = (source.T @ target).tocoo()
+    values = 2 * shared.data / (source_df[shared.row] + target_df[shared.col])
+    dice = sparse.csr_matrix((values, (shared.row, shared.col)), shape=shared.shape)
+    # Only the pairs that meet in a segment small enough to link are read one by one in Python.
+    linkable_segments = [row for row, (s, e) in enumerate(segments)
+                         if len(s) * len(e) <= MAX_LINKED_PAIRS]
+    met = (incidence(0, source_vocab, linkable_segments).T
+           @ incidence(1, english_vocab, linkable_segments))
+    linkable = dice.multiply(met > 0).tocoo()
+    strong = linkable.data >= MIN_LINK_DICE
     associated: dict[int, dict[int, float]] = {}
-    for row, col, value in zip(shared.row[linkable].tolist(), shared.col[linkable].tolist(),
-                               dice[linkable].tolist()):
+    for row, col, value in zip(linkable.row[strong].tolist(), linkable.col[strong].tolist(),
+                               linkable.data[strong].tolist()):
         associated.setdefault(row, {})[col] = value
     partners = _linked_partners(
-        [({source_vocab[w] for w in s}, {english_vocab[w] for w in e}) for s, e in segments],
-        associated, source_df)
+        [({source_vocab[w] for w in segments[row][0]}, {english_vocab[w] for w in segments[row][1]})
+         for row in linkable_segments], associated, source_df)
+    kept = (shared.data >= MIN_SHARED_SEGMENTS) & (values >= MIN_DICE)
     best: dict[int, list[tuple[float, int]]] = {}
-    for row, col, count, value in zip(shared.row.tolist(), shared.col.tolist(),
-                                      shared.data.tolist(), dice.tolist()):
-        if count >= MIN_SHARED_SEGMENTS and value >= MIN_DICE:
-            best.setdefault(row, []).append((value, col))
-    pairs = []
-    for row, found in best.items():
-        for value, col in sorted(found, reverse=True)[:MAX_SENSES]:
-            if row in partners and col not in partners[row]:
-                continue  # it only came along with the words this one was linked to
-            pairs.append((str(source_words[row]), str(english_words[col]), value))
-    return pairs
+    for row, col, value in zip(shared.row[kept].tolist(), shared.col[kept].tolist(),
+                               values[kept].tolist()):
+        best.setdefault(row, []).append((value, col))
+    source_words = np.array(sorted(source_vocab, key=source_vocab.get))
+    english_words = np.array(sorted(english_vocab, key=english_vocab.get))
+    # The three most associated first, then those linking gave to other words are dropped: a
+    # word whose linked translation is not among its three keeps no pair, and dictionaries or
+    # its other forms read it (dropping first, so a fourth could take a place, was measured
+    # and lost a question or two: docs/quality.md).
+    return [(str(source_words[row]), str(english_words[col]), value)
+            for row, found in best.items()
+            for value, col in sorted(found, reverse=True)[:MAX_SENSES]
+            if row not in partners or col in partners[row]]
 
 
 def _linked_partners(segments: list[tuple[set[int], set[int]]],
@@ -156,8 +168,6 @@ def _linked_partners(segments: list[tuple[set[int], set[int]]],
     MIN_SHARED_SEGMENTS segments and in at least MIN_DICE of its own."""
     links: Counter[tuple[int, int]] = Counter()
     for source_ids, english_ids in segments:
-        if len(source_ids) * len(english_ids) > MAX_LINKED_PAIRS:
-            continue
         ranked = sorted((value, s, e) for s in source_ids if (found := associated.get(s))
                         for e in english_ids if (value := found.get(e)) is not None)
         taken_by: Counter[int] = Counter()
