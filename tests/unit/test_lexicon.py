@@ -256,8 +256,7 @@ def test_learns_words_that_share_lines_with_their_translation(
 
 @pytest.fixture
 def customers_and_accounts() -> list[Document]:
-    """«kunder» shares two of its three lines with "account" (Dice .67); in the line with
-    «kontot», that word is the closer match for "account"."""
+    """«kunder» shares two of its three lines with "account" (Dice .67), as «kontot» does (.8)."""
     lines = [("Customers can close the account.", "Kunder kan stänga kontot."),
              ("Customers can open an account.", "Kunder kan öppna ett konto."),
              ("Customers get a receipt.", "Kunder får ett kvitto."),
@@ -268,8 +267,10 @@ def customers_and_accounts() -> list[Document]:
 
 
 def test_a_word_that_only_came_along_is_not_learned(customers_and_accounts: list[Document]) -> None:
-    """Co-occurrence alone would learn that «kunder» means "account". Linked first, «kontot»
-    takes "account" away in their shared line; the one line left is not evidence."""
+    """Co-occurrence alone would learn that «kunder» means "account". In every line «kunder» is
+    linked first to the words it goes with more strongly ("customers", and "can", which no
+    Swedish word of the line takes: «kan» is a stopword), so "account" goes to «kontot» or
+    «konto»."""
     lexicon = learn_lexicon(customers_and_accounts)
     customers = lexicon.senses("sv", source_lemma("kunder", "sv"))
     assert max(customers, key=customers.get) == "customers"
