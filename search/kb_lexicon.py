@@ -103,37 +103,31 @@ def _learned_pairs(segments: list[tuple[set[str], set[str]]]) -> list[tuple[str,
     if not source_vocab or not english_vocab:
         return []
 
-    def incidence(column: int, vocab: dict[str, int], rows_kept: Sequence[int]
-                  ) -> sparse.csr_matrix:
-        rows, cols = [], []
-        for row in rows_kept:
-            for word in segments[row][column]:
-                rows.append(row)
-                cols.append(vocab[word])
-        return sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                                 shape=(len(segments), len(vocab)))
+    # Each segment as the ids of its words, read once.
+    ids = [({source_vocab[w] for w in s}, {english_vocab[w] for w in e}) for s, e in segments]
 
-    every = range(len(segments))
-    source, target = incidence(0, source_vocab, every), incidence(1, english_vocab, every)
+    def incidence(column: int, size: int) -> sparse.csr_matrix:
+        rows = [row for row, pair in enumerate(ids) for _ in pair[column]]
+        cols = [word for pair in ids for word in pair[column]]
+        return sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                                 shape=(len(ids), size))
+
+    source, target = incidence(0, len(source_vocab)), incidence(1, len(english_vocab))
     source_df = np.asarray(source.sum(axis=0)).ravel()
     target_df = np.asarray(target.sum(axis=0)).ravel()
     shared = (source.T @ target).tocoo()
     values = 2 * shared.data / (source_df[shared.row] + target_df[shared.col])
-    dice = sparse.csr_matrix((values, (shared.row, shared.col)), shape=shared.shape)
     # Only the pairs that meet in a segment small enough to link are read one by one in Python.
-    linkable_segments = [row for row, (s, e) in enumerate(segments)
-                         if len(s) * len(e) <= MAX_LINKED_PAIRS]
-    met = (incidence(0, source_vocab, linkable_segments).T
-           @ incidence(1, english_vocab, linkable_segments))
+    small = [row for row, (s, e) in enumerate(ids) if len(s) * len(e) <= MAX_LINKED_PAIRS]
+    met = source[small].T @ target[small]
+    dice = sparse.csr_matrix((values, (shared.row, shared.col)), shape=shared.shape)
     linkable = dice.multiply(met > 0).tocoo()
     strong = linkable.data >= MIN_LINK_DICE
     associated: dict[int, dict[int, float]] = {}
     for row, col, value in zip(linkable.row[strong].tolist(), linkable.col[strong].tolist(),
                                linkable.data[strong].tolist()):
         associated.setdefault(row, {})[col] = value
-    partners = _linked_partners(
-        [({source_vocab[w] for w in segments[row][0]}, {english_vocab[w] for w in segments[row][1]})
-         for row in linkable_segments], associated, source_df)
+    partners = _linked_partners([ids[row] for row in small], associated, source_df)
     kept = (shared.data >= MIN_SHARED_SEGMENTS) & (values >= MIN_DICE)
     best: dict[int, list[tuple[float, int]]] = {}
     for row, col, value in zip(shared.row[kept].tolist(), shared.col[kept].tolist(),
