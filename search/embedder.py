@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from search.direct_tokens import DirectTokenizer, direct_tokenizer
 from search.onnx_model import INT8_RECIPE, OnnxModel, OnnxUnavailable, load_onnx_model
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,8 @@ class SentenceTransformerEmbedder:
         self.document_threads = 1
         self.runtime = "torch"
         self._onnx: OnnxModel | None = None
+        # A question's inputs from the tokenizer's core, where that is exact (search/direct_tokens.py).
+        self._direct: DirectTokenizer | None = None
         if runtime != "torch":
             assert export_dir is not None
             self._run_in_onnx(export_dir, int8=runtime == INT8_RUNTIME)
@@ -147,6 +150,7 @@ class SentenceTransformerEmbedder:
         self.runtime = INT8_RUNTIME if int8 else "onnx"
         if int8:
             self.name += INT8_NAME_SUFFIX
+        self._direct = direct_tokenizer(self._model, self._onnx.inputs, self._default_prompt)
         # ONNX Runtime holds its own copy of the weights; PyTorch's is no longer read. What
         # stays is the tokenizer and the settings that preprocessing uses.
         self._model.to("meta")
@@ -206,10 +210,12 @@ class SentenceTransformerEmbedder:
         # its time on per-call set-up (moving the model to its device, switching it to eval mode,
         # sorting the batch by length). The same preprocessing and forward pass without it give
         # the same vector, bit for bit.
-        features = self._model.preprocess([text], prompt=self._default_prompt)
         if self._onnx is not None:
+            features = (self._direct.features(text) if self._direct is not None
+                        else self._model.preprocess([text], prompt=self._default_prompt))
             with self._inference:
                 return _normalized(self._onnx.run(features))
+        features = self._model.preprocess([text], prompt=self._default_prompt)
         import torch
 
         with self._inference, torch.inference_mode():

@@ -15,6 +15,7 @@ import pytest
 import search.onnx_model
 from benchmarks.stand_in_model import build_xlm_roberta
 from kb.settings import SettingsError, load_settings
+from search.direct_tokens import SAMPLE_TEXTS, direct_tokenizer
 from search.embedder import INT8_NAME_SUFFIX, OFFLINE_MODEL, ModelLoadError, \
     SentenceTransformerEmbedder, load_embedder, offline_model_path
 
@@ -51,6 +52,48 @@ def test_onnx_gives_the_vectors_pytorch_gives(onnx_embedder: SentenceTransformer
         query = onnx_embedder.encode_queries([text])
         assert np.abs(query - torch_embedder.encode_queries([text])).max() < 1e-5
         assert np.abs(query[0] - documents[position]).max() < 1e-5
+
+
+def test_a_question_is_read_by_the_tokenizer_core_with_the_same_vector(
+        onnx_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    direct = onnx_embedder._direct
+    assert direct is not None
+    model = onnx_embedder._model
+    for text in (*TEXTS, *SAMPLE_TEXTS):
+        expected = model.preprocess([text])
+        got = direct.features(text)
+        assert set(got) == {"input_ids", "attention_mask", "token_type_ids"}
+        assert all(np.array_equal(expected[name].numpy(), got[name]) for name in got)
+    fast = [onnx_embedder.encode_queries([text]) for text in TEXTS]
+    monkeypatch.setattr(onnx_embedder, "_direct", None)
+    assert all(np.array_equal(vector, onnx_embedder.encode_queries([text]))
+               for vector, text in zip(fast, TEXTS))
+
+
+class CutsLongTextsShort:
+    """The bundled model's tokenizer, with preprocessing that cuts texts where the tokenizer's
+    own truncation would not: as a model with its own text handling would."""
+
+    def __init__(self, model: object):
+        self.tokenizer = model.tokenizer  # type: ignore[attr-defined]
+        self.max_seq_length = model.max_seq_length  # type: ignore[attr-defined]
+        self._model = model
+
+    def preprocess(self, texts: list[str], prompt: str | None = None) -> dict:
+        return self._model.preprocess([text[:200] for text in texts], prompt=prompt)
+
+
+def test_a_model_whose_preprocessing_differs_keeps_its_own(
+        onnx_embedder: SentenceTransformerEmbedder) -> None:
+    model = onnx_embedder._model
+    inputs = onnx_embedder._onnx.inputs
+    assert direct_tokenizer(model, inputs, None) is not None
+    assert direct_tokenizer(CutsLongTextsShort(model), inputs, None) is None
+    # A prompt is part of what is compared (and of every question read).
+    prompted = direct_tokenizer(model, inputs, "query: ")
+    assert prompted is not None
+    assert np.array_equal(prompted.features("refund")["input_ids"],
+                          model.preprocess(["refund"], prompt="query: ")["input_ids"].numpy())
 
 
 def test_the_export_is_read_back_not_made_again(
@@ -221,6 +264,8 @@ def test_a_model_without_token_type_ids_exports_and_agrees(xlm_roberta_model: Pa
     onnx_run = SentenceTransformerEmbedder(str(xlm_roberta_model), runtime="onnx",
                                            export_dir=tmp_path / "exports")
     assert onnx_run.runtime == "onnx" and onnx_run._onnx.inputs == ["input_ids", "attention_mask"]
+    assert onnx_run._direct is not None and set(onnx_run._direct.features("x")) == {
+        "input_ids", "attention_mask"}
     assert np.abs(onnx_run.encode_documents(TEXTS) - torch_run.encode_documents(TEXTS)).max() < 1e-5
     assert np.abs(onnx_run.encode_queries(TEXTS[:1]) - torch_run.encode_queries(TEXTS[:1])).max() \
         < 1e-5
