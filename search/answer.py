@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 
 from search.answer_store import AnswerStore
 from search.document import Document
@@ -103,9 +102,10 @@ class AnswerBuilder:
         chunks = self._store.chunks_of(position)
         # The snippet comes from the chunk closest in meaning, nudged by the words it shares.
         overlaps = self._store.stem_overlaps(stems, chunks)
-        values = [float(signals.chunk_scores[c]) + SNIPPET_WORD_BONUS * int(o)
-                  for c, o in zip(chunks, overlaps)]
-        chunk = self._store.chunk(chunks[int(np.argmax(values))]) if values else None
+        scores = signals.chunk_scores[chunks.start:chunks.stop].tolist()
+        values = [score + SNIPPET_WORD_BONUS * shared for score, shared in zip(scores, overlaps)]
+        chunk = (self._store.chunk(chunks[max(range(len(values)), key=values.__getitem__)])
+                 if values else None)
         text = chunk.source if chunk else doc.text
         return Result(
             id=doc.id, slug=doc.slug, lang=doc.lang, title=doc.title, summary=doc.summary,

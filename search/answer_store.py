@@ -97,17 +97,20 @@ class AnswerStore:
     def chunk(self, chunk_position: int) -> ChunkFields:
         return ChunkFields(*self._chunks.row(chunk_position))
 
-    def stem_overlaps(self, stems: Iterable[str], chunks: range) -> np.ndarray:
+    def stem_overlaps(self, stems: Iterable[str], chunks: range) -> list[int]:
         """How many of `stems` each chunk in `chunks` contains."""
-        wanted = np.array([i for i in (self._stem_ids.get(s) for s in set(stems)) if i is not None],
-                          dtype=np.int32)
-        counts = np.zeros(len(chunks), dtype=np.int64)
-        if not len(chunks) or not wanted.size:
-            return counts
-        start = int(self._stem_ends[chunks.start - 1]) if chunks.start else 0
-        ends = self._stem_ends[chunks.start:chunks.stop] - start
-        # A query has a handful of stems: comparing with each directly is several times faster
-        # than np.isin on arrays this small, and the running sum counts per chunk without a loop.
-        hits = (self._ids[start:start + int(ends[-1]), None] == wanted).any(axis=1)
-        running = np.concatenate(([0], np.cumsum(hits, dtype=np.int64)))
-        return running[ends] - running[np.concatenate(([0], ends[:-1]))]
+        wanted = {i for i in map(self._stem_ids.get, stems) if i is not None}
+        if not len(chunks) or not wanted:
+            return [0] * len(chunks)
+        # An article has a few chunks of a few dozen stems each, and a question a handful of
+        # stems: Python sets over the article's slice, read once, take a quarter of the time
+        # of the same count in NumPy, whose per-call cost dominates arrays this small.
+        ends = self._stem_ends[chunks.start:chunks.stop].tolist()
+        first = int(self._stem_ends[chunks.start - 1]) if chunks.start else 0
+        ids = self._ids[first:ends[-1]].tolist()
+        counts = []
+        start = first
+        for end in ends:
+            counts.append(len(wanted.intersection(ids[start - first:end - first])))
+            start = end
+        return counts
