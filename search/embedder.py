@@ -86,7 +86,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = OFFLINE_MODEL, batch_size: int = 64,
                  max_seq_length: int | None = None, runtime: str = "torch",
-                 export_dir: Path | None = None):
+                 export_dir: Path | None = None, direct_tokens: bool = True):
         if runtime not in RUNTIMES:
             raise ModelLoadError(f"unknown model runtime '{runtime}': use one of "
                                  f"{', '.join(RUNTIMES)}")
@@ -130,8 +130,10 @@ class SentenceTransformerEmbedder:
         self.document_threads = 1
         self.runtime = "torch"
         self._onnx: OnnxModel | None = None
-        # A question's inputs from the tokenizer's core, where that is exact (search/direct_tokens.py).
+        # A question's inputs from the tokenizer's core, where that is exact (search/direct_tokens.py);
+        # `direct_tokens=False` keeps the model's own preprocessing (benchmarks compare the two).
         self._direct: DirectTokenizer | None = None
+        self._direct_tokens = direct_tokens
         if runtime != "torch":
             assert export_dir is not None
             self._run_in_onnx(export_dir, int8=runtime == INT8_RUNTIME)
@@ -150,7 +152,8 @@ class SentenceTransformerEmbedder:
         self.runtime = INT8_RUNTIME if int8 else "onnx"
         if int8:
             self.name += INT8_NAME_SUFFIX
-        self._direct = direct_tokenizer(self._model, self._onnx.inputs, self._default_prompt)
+        if self._direct_tokens:
+            self._direct = direct_tokenizer(self._model, self._onnx.inputs, self._default_prompt)
         # ONNX Runtime holds its own copy of the weights; PyTorch's is no longer read. What
         # stays is the tokenizer and the settings that preprocessing uses.
         self._model.to("meta")
