@@ -19,12 +19,14 @@ from search.text import telling_words, words
 # lexicon are discarded by the caller, so over-generating is cheap and safe.
 _SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
     ("arnas", ""), ("ernas", ""), ("ornas", ""), ("arna", ""), ("erna", ""), ("orna", ""),
+    # Nouns in -e drop it before an ending: grannens, grannar -> granne (neighbour).
+    ("arnas", "e"), ("arna", "e"), ("ens", "e"), ("ars", "e"),
     ("ningen", "ning"), ("ningar", "ning"), ("heten", "het"), ("heter", "het"),
     ("ande", "a"), ("ende", "a"), ("ades", "a"), ("ade", "a"), ("ats", "a"), ("at", "a"),
     ("ande", ""), ("else", "else"),
     ("ens", ""), ("ets", ""), ("ers", ""), ("ars", ""),
     ("tte", ""), ("dde", ""), ("te", "a"), ("de", "a"), ("te", ""), ("de", ""),
-    ("er", "a"), ("er", ""), ("ar", ""), ("or", "a"), ("en", ""), ("et", ""), ("na", ""), ("an", "a"),
+    ("er", "a"), ("er", ""), ("ar", ""), ("en", "e"), ("ar", "e"), ("or", "a"), ("en", ""), ("et", ""), ("na", ""), ("an", "a"),
     ("as", "a"), ("es", ""), ("s", ""), ("r", ""), ("t", ""), ("a", ""), ("e", ""), ("n", ""),
 )
 # Verbs in -s, passive (behövs: behöva, förstördes: förstöra) or deponent (syns: synas). Not

@@ -142,6 +142,16 @@ def test_swedish_nouns_in_er_el_en_find_their_lemma_without_the_dropped_e() -> N
     assert translator.translate("barnen", "sv").text == "child"
 
 
+def test_swedish_nouns_in_e_find_their_lemma_from_definite_and_plural_forms() -> None:
+    lexicon = Lexicon()
+    lexicon.add("sv", [("granne", "neighbour", 1.0), ("pojke", "boy", 1.0), ("timme", "hour", 1.0)])
+    translator = QueryTranslator(lexicon)
+    # grannens: the neighbour's; the -e is dropped before -en and -ar.
+    assert translator.translate("grannens", "sv").text == "neighbour"
+    assert translator.translate("pojkarna", "sv").text == "boy"
+    assert translator.translate("timmar", "sv").text == "hour"
+
+
 def test_a_swedish_verb_reading_does_not_replace_a_known_one() -> None:
     lexicon = Lexicon()
     lexicon.add("sv", [("finnas", "exist", 1.0), ("finnas", "be", 1.0), ("finnas", "live", 1.0),
