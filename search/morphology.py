@@ -225,4 +225,10 @@ def swedish_splits(word: str) -> Iterator[tuple[tuple[str, ...], str]]:
     for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1):
         head, tail = word[:cut], word[cut:]
         linked = head.endswith("s") and len(head) > MIN_COMPOUND_PART
-        yield ((head, head[:-1]) if linked else (head,)), tail
+        if linked:
+            yield (head, head[:-1]), tail
+        elif head[-1] not in _SWEDISH_VOWELS:
+            # A first part may drop its final vowel: njurfoder (njure), skolbuss (skola).
+            yield (head, head + "e", head + "a"), tail
+        else:
+            yield (head,), tail

@@ -32,6 +32,9 @@ MIN_SENSE_SHARE = 0.25  # a sense scoring below this share of the best one is dr
 # also a fool): enough to win where the English articles use it and the other senses they do not.
 LOAN_SHARE = 0.5
 _LATIN = re.compile(r"^[a-z0-9_]+$")
+# The last part of a Swedish compound read alone when the rest is unknown is a word of at least
+# this many letters: shorter ones (egg, era, ort) end too many unrelated words and misspellings.
+MIN_KIND_PART = 5
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,17 @@ class QueryTranslator:
                 for sense, value in head_ranked[1:] + tail_ranked[1:]:
                     parts[sense] = parts.get(sense, 0.0) + 0.5 * value
                 best = (balance, parts)
-        return best[1] if best else {}
+        if best:
+            return best[1]
+        # A compound is a kind of its last part (omplaceringshund: a dog): where only that part
+        # is known, the word is read as it, the longest such part first.
+        for _, tail in swedish_splits(token):
+            tail_senses = next((s for t, _ in swedish_candidates(tail)
+                                if len(t) >= MIN_KIND_PART and (s := self.lexicon.senses("sv", t))),
+                               None)
+            if tail_senses:
+                return dict(tail_senses)
+        return {}
 
     def _rank(self, found: dict[str, float]) -> list[tuple[str, float]]:
         """Senses ordered by lexicon weight x how common the English term is where we search;

@@ -171,6 +171,29 @@ def test_swedish_compound_is_split_when_only_the_parts_are_known(
     assert set(translated.terms) == {"gift", "card"}
 
 
+def test_a_compound_part_that_dropped_its_final_vowel_is_found() -> None:
+    lexicon = Lexicon()
+    lexicon.add("sv", [("njure", "kidney", 1.0), ("foder", "fodder", 1.0), ("skola", "school", 1.0),
+                       ("buss", "bus", 1.0)])
+    translator = QueryTranslator(lexicon)
+    assert translator.translate("njurfoder", "sv").text == "kidney fodder"  # njure
+    assert translator.translate("skolbussen", "sv").text == "school bus"  # skola
+
+
+def test_a_compound_whose_first_part_is_unknown_is_read_as_its_last() -> None:
+    lexicon = Lexicon()
+    lexicon.add("sv", [("djur", "animal", 1.0), ("terapeut", "therapist", 1.0),
+                       ("operation", "surgery", 1.0), ("student", "student", 1.0),
+                       ("egg", "edge", 1.0)])
+    translator = QueryTranslator(lexicon)
+    # djurfysioterapeut is a kind of therapist, korsbandsoperationen a kind of operation.
+    assert translator.translate("djurfysioterapeut", "sv").text == "therapist"
+    assert translator.translate("korsbandsoperationen", "sv").text == "surgery"
+    # A short word at the end is too often there by chance: studentlegget (student ID) is not
+    # an edge, and stays untranslated.
+    assert translator.translate("studentlegget", "sv").terms == {}
+
+
 def test_whole_compound_wins_over_its_parts(lexicon: Lexicon) -> None:
     with_compound = lexicon.merge(Lexicon())
     with_compound.add("sv", [("presentkort", "voucher", 1.0)])
