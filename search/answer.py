@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-
 from search.answer_store import AnswerStore
 from search.document import Document
 from search.ranking import Signals

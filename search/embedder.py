@@ -130,8 +130,9 @@ class SentenceTransformerEmbedder:
         self.document_threads = 1
         self.runtime = "torch"
         self._onnx: OnnxModel | None = None
-        # A question's inputs from the tokenizer's core, where that is exact (search/direct_tokens.py);
-        # `direct_tokens=False` keeps the model's own preprocessing (benchmarks compare the two).
+        # A question's inputs from the tokenizer's core, where that is exact
+        # (search/direct_tokens.py); `direct_tokens=False` keeps the model's own preprocessing
+        # (benchmarks compare the two).
         self._direct: DirectTokenizer | None = None
         self._direct_tokens = direct_tokens
         if runtime != "torch":

@@ -26,7 +26,8 @@ _SWEDISH_ENDINGS: tuple[tuple[str, str], ...] = (
     ("ande", ""), ("else", "else"),
     ("ens", ""), ("ets", ""), ("ers", ""), ("ars", ""),
     ("tte", ""), ("dde", ""), ("te", "a"), ("de", "a"), ("te", ""), ("de", ""),
-    ("er", "a"), ("er", ""), ("ar", ""), ("en", "e"), ("ar", "e"), ("or", "a"), ("en", ""), ("et", ""), ("na", ""), ("an", "a"),
+    ("er", "a"), ("er", ""), ("ar", ""), ("en", "e"), ("ar", "e"), ("or", "a"), ("en", ""),
+    ("et", ""), ("na", ""), ("an", "a"),
     ("as", "a"), ("es", ""), ("s", ""), ("r", ""), ("t", ""), ("a", ""), ("e", ""), ("n", ""),
 )
 # Verbs in -s, passive (behövs: behöva, förstördes: förstöra) or deponent (syns: synas). Not

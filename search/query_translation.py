@@ -186,12 +186,11 @@ class QueryTranslator:
                 best = (balance, parts)
         if best:
             return best[1]
-        # A compound is a kind of its last part (omplaceringshund: a dog): where only that part
-        # is known, the word is read as it, the longest such part first.
+        # A compound is a kind of its last part (djurfysioterapeut: a therapist): where only that
+        # part is known, the word is read as it, the longest such part first.
         for _, tail in swedish_splits(token):
-            tail_senses = next((s for t, _ in swedish_candidates(tail)
-                                if len(t) >= MIN_KIND_PART and (s := self.lexicon.senses("sv", t))),
-                               None)
+            tail_senses = next((s for t, _ in swedish_candidates(tail) if len(t) >= MIN_KIND_PART
+                                and (s := self.lexicon.senses("sv", t))), None)
             if tail_senses:
                 return dict(tail_senses)
         return {}
