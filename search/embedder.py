@@ -134,18 +134,17 @@ class SentenceTransformerEmbedder:
         # (search/direct_tokens.py); `direct_tokens=False` keeps the model's own preprocessing
         # (benchmarks compare the two).
         self._direct: DirectTokenizer | None = None
-        self._direct_tokens = direct_tokens
         if runtime != "torch":
             assert export_dir is not None
-            self._run_in_onnx(export_dir, int8=runtime == INT8_RUNTIME)
+            self._run_in_onnx(export_dir, int8=runtime == INT8_RUNTIME, direct_tokens=direct_tokens)
 
-    def _run_in_onnx(self, export_dir: Path, int8: bool) -> None:
+    def _run_in_onnx(self, export_dir: Path, int8: bool, direct_tokens: bool) -> None:
         try:
             self._onnx = load_onnx_model(self._model, export_dir, int8=int8)
         except OnnxUnavailable as exc:
             if int8:
                 log.warning("the model %s runs unquantized: %s", self.name, exc)
-                self._run_in_onnx(export_dir, int8=False)
+                self._run_in_onnx(export_dir, int8=False, direct_tokens=direct_tokens)
             else:
                 log.warning("the model %s runs in PyTorch, which answers a question 2-3x "
                             "slower: %s", self.name, exc)
@@ -153,7 +152,7 @@ class SentenceTransformerEmbedder:
         self.runtime = INT8_RUNTIME if int8 else "onnx"
         if int8:
             self.name += INT8_NAME_SUFFIX
-        if self._direct_tokens:
+        if direct_tokens:
             self._direct = direct_tokenizer(self._model, self._onnx.inputs, self._default_prompt)
         # ONNX Runtime holds its own copy of the weights; PyTorch's is no longer read. What
         # stays is the tokenizer and the settings that preprocessing uses.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -166,15 +166,20 @@ class QueryTranslator:
         return tuple(self._rank(found))
 
     def _compound(self, token: str) -> dict[str, float]:
-        """Swedish compounds: the split whose parts are both known, preferring even parts."""
+        """Swedish compounds: the split whose parts are both known, preferring even parts; where
+        no split has two, a compound is a kind of its last part (djurfysioterapeut: a therapist)
+        and is read as the longest known one of MIN_KIND_PART letters or more."""
         best: tuple[float, dict[str, float]] | None = None
+        kind: Mapping[str, float] | None = None
         for heads, tail in swedish_splits(token):
-            head = heads[0]
-            head_senses = next((s for h in heads if (s := self.lexicon.senses("sv", h))), None)
-            tail_senses = next((s for t, _ in swedish_candidates(tail)
-                                if (s := self.lexicon.senses("sv", t))), None)
+            tail_forms = [form for form, _ in swedish_candidates(tail)]
+            tail_senses = self._part_senses(tail_forms)
+            if kind is None:
+                kind = self._part_senses(tail_forms, MIN_KIND_PART)
+            head_senses = self._part_senses(heads)
             if not head_senses or not tail_senses:
                 continue
+            head = heads[0]
             balance = min(len(head), len(tail))
             if best is None or balance > best[0]:
                 head_ranked, tail_ranked = self._rank(dict(head_senses)), self._rank(dict(tail_senses))
@@ -184,16 +189,14 @@ class QueryTranslator:
                 for sense, value in head_ranked[1:] + tail_ranked[1:]:
                     parts[sense] = parts.get(sense, 0.0) + 0.5 * value
                 best = (balance, parts)
-        if best:
-            return best[1]
-        # A compound is a kind of its last part (djurfysioterapeut: a therapist): where only that
-        # part is known, the word is read as it, the longest such part first.
-        for _, tail in swedish_splits(token):
-            tail_senses = next((s for t, _ in swedish_candidates(tail) if len(t) >= MIN_KIND_PART
-                                and (s := self.lexicon.senses("sv", t))), None)
-            if tail_senses:
-                return dict(tail_senses)
-        return {}
+        return best[1] if best else dict(kind or {})
+
+    def _part_senses(self, forms: Iterable[str], min_length: int = 0
+                     ) -> Mapping[str, float] | None:
+        """The senses of the first of a compound part's forms the lexicon has."""
+        return next((senses for form in forms
+                     if len(form) >= min_length and (senses := self.lexicon.senses("sv", form))),
+                    None)
 
     def _rank(self, found: dict[str, float]) -> list[tuple[str, float]]:
         """Senses ordered by lexicon weight x how common the English term is where we search;
