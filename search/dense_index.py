@@ -62,11 +62,6 @@ class DenseIndex:
         """The languages of the documents at these positions."""
         return languages_in(np.concatenate([self._doc_langs[p] for p in positions]))
 
-    @property
-    def approximate(self) -> bool:
-        """Whether chunks are searched approximately (HNSW: a large knowledge base)."""
-        return self._chunks.approximate
-
     def signals(self, query_vector: np.ndarray, langs: Sequence[str] | None = None) -> DenseSignals:
         """Dense cosine of the documents in `langs` (all when None): best chunk and whole
         article; the others get -1. Each language's vectors are scored in one pass on the

@@ -17,7 +17,7 @@ from search.answer import AnswerBuilder, Result, SearchResponse, shown_score
 from search.dense_index import DenseIndex
 from search.document import Document
 from search.embedder import Embedder
-from search.fusion import best_first, fuse, shortlist
+from search.fusion import best_first, fuse
 from search.index import SearchIndex
 from search.language import fallback_order
 from search.query import MAX_QUERY_CHARS, QueryReader, Question
@@ -28,7 +28,6 @@ from search.ranking import (FEEDBACK_TOP, TRANSLATION_TARGET, EmbeddingPlan, Ran
                             Signals, add_feedback, as_typed, feedback_applies, feedback_query,
                             plan_embedding, prefer_native)
 from search.synonyms import SynonymIndex
-from search.vector_index import APPROXIMATE_NEAREST
 from search.vocabulary import Familiarity, KnowledgeBaseVocabulary
 
 
@@ -211,36 +210,23 @@ class SearchEngine:
         source = plan.vector_of(positions.size)
         self._add_dense_signals(signals, vectors, positions, stand_ins, source, plan)
         dense_score = signals.chunk[positions] + signals.article[positions]
-        compared_in_english = plan.in_english
-        lowest, pool_stand_ins = None, None
-        if self.dense.approximate:
-            # In a large knowledge base only the articles some signal ranks high can be among
-            # the first; the rest are left out before fusion, which then costs what it does in a
-            # small one, on the whole pool's scale.
-            bm25, chargram = signals.bm25[positions], signals.chargram[positions]
-            lowest = (float(dense_score.min()), float(bm25.min()), float(chargram.min()))
-            keep = shortlist(APPROXIMATE_NEAREST, dense_score, bm25, chargram)
-            pool_stand_ins = stand_ins
-            positions, doc_langs, stand_ins, source, dense_score, compared_in_english = (
-                positions[keep], doc_langs[keep], stand_ins[keep], source[keep],
-                dense_score[keep], compared_in_english[keep])
         # Which candidates were compared with the translation embedded (fusion.py `one_scale`).
-        in_english = compared_in_english if translation is not None else None
+        in_english = plan.in_english if translation is not None else None
         fused = fuse(dense_score, signals.bm25[positions], signals.chargram[positions],
                      doc_langs, query_lang, self.config.weights,
-                     translated=translation is not None, in_english=in_english, lowest=lowest)
+                     translated=translation is not None, in_english=in_english)
         if translation is not None:
             fused = prefer_native(fused, doc_langs, query_lang, self.config, in_english)
         native = doc_langs != TRANSLATION_TARGET
         feedback_vector = int(source[native][0]) if native.any() else int(source[0])
         fused = self._feedback(fused, doc_langs, vectors[feedback_vector], query_lang, stand_ins,
-                               in_english, pool_stand_ins)
+                               in_english)
         order = best_first(fused, limit)
         if order.size == 0:
             return [], Decision(0, "no article to compare")
         top_positions = positions[order]
         # Meaning was compared in English when the question was embedded translated.
-        key = rule_key(query_lang, bool(compared_in_english[order[0]]))
+        key = rule_key(query_lang, bool(plan.in_english[order[0]]))
         rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
         decision = decide([shown_score(float(fused[i])) for i in order.tolist()],
                           signals.of(int(top_positions[0])), rule,
@@ -279,18 +265,13 @@ class SearchEngine:
 
     def _feedback(self, fused: np.ndarray, doc_langs: np.ndarray, vector: np.ndarray,
                   query_lang: str, vector_positions: np.ndarray,
-                  in_english: np.ndarray | None = None,
-                  pool_positions: np.ndarray | None = None) -> np.ndarray:
-        """Pseudo-relevance feedback: it helps English and Russian on the dev set.
-        `pool_positions`: where the candidates' dense scores are read in the whole pool, when
-        they are a shortlist of it."""
-        weights = feedback_applies(doc_langs, query_lang, self.config, in_english,
-                                   None if pool_positions is None else pool_positions.size)
+                  in_english: np.ndarray | None = None) -> np.ndarray:
+        """Pseudo-relevance feedback: it helps English and Russian on the dev set."""
+        weights = feedback_applies(doc_langs, query_lang, self.config, in_english)
         if weights is None:
             return fused
         top = vector_positions[best_first(fused, FEEDBACK_TOP)]
         moved = feedback_query(vector, self.dense.article_vectors(top))
-        # On the whole pool's scale when the candidates are a shortlist of it (`_rank`).
-        pool = vector_positions if pool_positions is None else pool_positions
-        scores = self.dense.article_scores(moved, self.dense.languages_of(pool))
-        return add_feedback(fused, scores[vector_positions], weights, float(scores[pool].min()))
+        feedback = self.dense.article_scores(
+            moved, self.dense.languages_of(vector_positions))[vector_positions]
+        return add_feedback(fused, feedback, weights)

@@ -59,14 +59,11 @@ IN_ENGLISH_WITHOUT_DICTIONARIES: Mapping[str, Weights] = {
 }
 
 
-def normalize_scores(values: np.ndarray, low: float | None = None) -> np.ndarray:
-    """Min-max to [0, 1]; all zeros when the values do not vary (no evidence either way). `low`:
-    the lowest value of a larger pool the values were shortlisted from, so that they keep the
-    scale they have in it."""
+def normalize_scores(values: np.ndarray) -> np.ndarray:
+    """Min-max to [0, 1]; all zeros when the values do not vary (no evidence either way)."""
     if values.size == 0:
         return values
-    low = float(values.min()) if low is None else low
-    high = float(values.max())
+    low, high = float(values.min()), float(values.max())
     if high - low < 1e-9:
         return np.zeros_like(values, dtype=np.float64)
     return (values - low) / (high - low)
@@ -90,13 +87,6 @@ def best_first(scores: np.ndarray, k: int) -> np.ndarray:
     kth_highest = np.partition(kept, kept.size - k)[kept.size - k]
     contenders = pool[kept >= kth_highest]  # every tie with it too, in position order
     return contenders[np.argsort(-scores[contenders], kind="stable")][:k]
-
-
-def shortlist(size: int, *signals: np.ndarray) -> np.ndarray:
-    """Positions among the best `size` by any of the signals (each an array over the same
-    candidates), in position order. Fused with the pool's lowest values (`fuse`), they score
-    as in the whole pool, and the others could rarely have come first."""
-    return np.unique(np.concatenate([best_first(signal, size) for signal in signals]))
 
 
 def languages_in(doc_langs: np.ndarray) -> list[str]:
@@ -146,16 +136,12 @@ def feedback_weights(doc_langs: np.ndarray, query_lang: str,
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, chargram: np.ndarray, doc_langs: np.ndarray,
          query_lang: str, table: Mapping[str, Weights] = DEFAULT_WEIGHTS,
-         translated: bool = False, in_english: np.ndarray | None = None,
-         lowest: tuple[float, float, float] | None = None) -> np.ndarray:
+         translated: bool = False, in_english: np.ndarray | None = None) -> np.ndarray:
     """One score per candidate: weighted sum of the normalized signals, by the weights of the
     candidate's language, or (`one_scale`) of how it was compared. `in_english` is given only
-    for a translated question. `lowest`: each signal's lowest value in the whole pool, when the
-    candidates are a shortlist of it (`shortlist`), so that they score as they would there."""
-    low_dense, low_bm25, low_char = lowest if lowest is not None else (None, None, None)
-    z_dense, z_bm25, z_char = (normalize_scores(dense, low_dense),
-                               normalize_scores(bm25, low_bm25),
-                               normalize_scores(chargram, low_char))
+    for a translated question."""
+    z_dense, z_bm25, z_char = (normalize_scores(dense), normalize_scores(bm25),
+                               normalize_scores(chargram))
     fused = np.zeros(len(dense), dtype=np.float64)
     for lang in languages_in(doc_langs):
         mask = doc_langs == lang

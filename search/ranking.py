@@ -171,13 +171,10 @@ def prefer_native(fused: np.ndarray, doc_langs: np.ndarray, query_lang: str,
 
 
 def feedback_applies(doc_langs: np.ndarray, query_lang: str, config: RankingConfig,
-                     in_english: np.ndarray | None = None,
-                     pool_size: int | None = None) -> np.ndarray | None:
-    """Per-candidate weights of the feedback score, or None when feedback does not apply (a
-    pool of `pool_size` candidates, when these are a shortlist of it)."""
+                     in_english: np.ndarray | None = None) -> np.ndarray | None:
+    """Per-candidate weights of the feedback score, or None when feedback does not apply."""
     weights = feedback_weights(doc_langs, query_lang, config.weights, in_english)
-    pool_size = len(doc_langs) if pool_size is None else pool_size
-    if not weights.any() or pool_size < 2 * FEEDBACK_TOP:
+    if not weights.any() or len(doc_langs) < 2 * FEEDBACK_TOP:
         return None
     return weights
 
@@ -189,8 +186,6 @@ def feedback_query(vector: np.ndarray, top_vectors: np.ndarray) -> np.ndarray:
     return moved
 
 
-def add_feedback(fused: np.ndarray, feedback_scores: np.ndarray, weights: np.ndarray,
-                 low: float | None = None) -> np.ndarray:
-    """The fused scores plus the weighted, normalized dense scores of the moved query (`low`:
-    the lowest of those scores in the whole pool, when the candidates are a shortlist of it)."""
-    return fused + weights * normalize_scores(feedback_scores, low)
+def add_feedback(fused: np.ndarray, feedback_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The fused scores plus the weighted, normalized dense scores of the moved query."""
+    return fused + weights * normalize_scores(feedback_scores)

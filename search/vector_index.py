@@ -10,9 +10,6 @@ import numpy as np
 
 FLAT = "flat"
 HNSW = "hnsw"
-# How many nearest vectors an approximate (HNSW) search finds for a question; every other vector
-# is treated as at most as close as the farthest of those.
-APPROXIMATE_NEAREST = 256
 
 
 class VectorIndex:
@@ -50,13 +47,7 @@ class VectorIndex:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
-    @property
-    def approximate(self) -> bool:
-        """Whether `scores` gives exact scores only to the nearest vectors it finds."""
-        return self.kind != FLAT
-
-    def scores(self, query: np.ndarray, k: int = APPROXIMATE_NEAREST,
-               floor: float = -1.0) -> np.ndarray:
+    def scores(self, query: np.ndarray, k: int = 256, floor: float = -1.0) -> np.ndarray:
         """A score per stored vector: exact for flat indexes. HNSW scores the `k` nearest it
         finds; every other vector is treated as at most as close as the farthest of those and
         gets that score (not `floor`, which would rank an article found by its keywords below
@@ -102,9 +93,8 @@ class VectorIndex:
 
     def vectors(self, positions: np.ndarray) -> np.ndarray:
         """The stored vectors at these positions."""
-        if len(positions) == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._index.reconstruct_batch(np.ascontiguousarray(positions, dtype=np.int64))
+        return np.stack([self._index.reconstruct(int(p)) for p in positions]) if len(positions) \
+            else np.zeros((0, self.dimension), dtype=np.float32)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))

@@ -327,27 +327,3 @@ def test_swedish_typed_without_accents_is_searched_as_the_articles_write_it(
     # Words no article uses get their accents from general Swedish; a verb's form stays.
     assert engine.search("jag sa upp allt igar men fick inget mejl").repaired_query == \
         "jag sa upp allt igår men fick inget mejl"
-
-
-def test_a_large_knowledge_bases_shortlist_ranks_its_candidates_as_the_whole_pool(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.support.articles import SAMPLE_ARTICLES
-
-    articles = load_articles(SAMPLE_ARTICLES, ("en", "sv", "ru"))
-    # Chunks searched approximately, as from KB_HNSW_THRESHOLD on.
-    index = SearchIndex.build([document_from_article(a) for a in articles.published()],
-                              FakeEmbedder(), hnsw_threshold=1)
-    config = RankingConfig(abstain=None, relative_margins=SHOW_ALL)
-    engine = SearchEngine(index, FakeEmbedder(), ("en", "sv", "ru"), config, translator_for(index))
-    assert engine.dense.approximate
-
-    def first_answers() -> list[tuple[str, float]]:
-        return [(r.results[0].id, r.results[0].score) for r in
-                (engine.search(question, lang=lang, limit=3, trust_lang=bool(lang))
-                 for question, lang in SAMPLE_QUESTIONS)]
-
-    whole_pool = first_answers()
-    # A shortlist of each signal's best 2 leaves most of the sample's candidates out; those
-    # kept keep their scores, so the first answer stays.
-    monkeypatch.setattr("search.engine.APPROXIMATE_NEAREST", 2)
-    assert first_answers() == whole_pool

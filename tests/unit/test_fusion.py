@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from search.fusion import (Weights, best_first, feedback_weights, fuse, languages_in,
-                           normalize_scores, shortlist, weights_for)
+                           normalize_scores, weights_for)
 
 TABLE = {"en": Weights(4, 1, 0), "sv": Weights(0, 1, 2), "cross": Weights(1, 0, 0),
          "default": Weights(1, 1, 1)}
@@ -78,21 +78,3 @@ def test_languages_in_finds_every_language_grouped_or_not() -> None:
     mixed = np.array(["sv", "en", "sv", "ru", "en"])
     assert languages_in(grouped) == languages_in(mixed) == ["en", "ru", "sv"]
     assert languages_in(np.array(["sv"])) == ["sv"] and languages_in(np.array([], dtype="<U2")) == []
-
-
-def test_a_shortlist_fused_with_the_pools_lowest_scores_as_in_the_whole_pool() -> None:
-    rng = np.random.default_rng(5)
-    dense, bm25, chars = rng.random(300), rng.random(300) * 9, rng.random(300)
-    bm25[rng.random(300) < 0.5] = 0.0  # most articles share no word with the question
-    langs = np.array(["en"] * 150 + ["sv"] * 150)
-    keep = shortlist(20, dense, bm25, chars)
-    for signal in (dense, bm25, chars):
-        assert set(best_first(signal, 20).tolist()) <= set(keep.tolist())
-    assert keep.tolist() == sorted(set(keep.tolist())) and keep.size < 60
-    whole = fuse(dense, bm25, chars, langs, "sv", TABLE)
-    lowest = (float(dense.min()), float(bm25.min()), float(chars.min()))
-    short = fuse(dense[keep], bm25[keep], chars[keep], langs[keep], "sv", TABLE, lowest=lowest)
-    np.testing.assert_allclose(short, whole[keep])
-    # Without the pool's lowest values the shortlist would be on a scale of its own.
-    assert not np.allclose(fuse(dense[keep], bm25[keep], chars[keep], langs[keep], "sv", TABLE),
-                           whole[keep])
