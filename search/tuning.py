@@ -53,6 +53,7 @@ class Recorded:
     scores: tuple[float, ...]
     best: Mapping[str, float]
     familiar_share: float = 1.0  # of the question (search/vocabulary.py)
+    unknown_words: tuple[str, ...] = ()  # its words no article uses
     # The engine's second look as typed, where it takes one after abstaining on this look.
     second: Recorded | None = None
 
@@ -77,7 +78,7 @@ def replay(question: Recorded, rules: Mapping[str, AbstainRule] | None,
     if rules is not None:
         rule = rules.get(question.rule, rules.get("default"))
     decision = decide(question.scores, question.best, rule, margin_for(margins, question.rule),
-                      question.rule, question.familiar_share)
+                      question.rule, question.familiar_share, question.unknown_words)
     if decision.abstained and question.second is not None:
         return replay(question.second, rules, margins)
     return question.ids[:decision.count]
@@ -254,7 +255,8 @@ def record_questions(engine: Any, queries: Sequence[Mapping[str, Any]], limit: i
             scores=tuple(r.score for r in response.results),
             best=dict(response.results[0].signals) if response.results else
             {"dense": -1.0, "chargram": 0.0, "bm25": 0.0},
-            familiar_share=response.familiar_share, second=second)
+            familiar_share=response.familiar_share,
+            unknown_words=tuple(response.unknown_words), second=second)
 
     recorded = []
     for query in queries:

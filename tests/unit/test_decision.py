@@ -65,3 +65,17 @@ def test_the_stricter_cuts_never_loosen_the_rule() -> None:
 def test_without_a_familiar_share_the_rule_is_the_plain_one() -> None:
     assert TIERED.cuts() == (0.4, 0.15) and RULE.cuts(0.0) == (0.4, 0.15)
     assert "never mentions" not in decide([5.0], {"dense": 0.1, "chargram": 0.1}, TIERED).reason
+
+
+def test_a_question_whose_words_the_help_center_never_uses_gets_nothing_however_close() -> None:
+    # «какая погода в Париже» on a help center about file storage: both words unknown.
+    decision = decide([9.0], CLOSE, RULE, familiar_share=0.0, unknown_words=("погода", "париже"))
+    assert decision.abstained and "погода, париже" in decision.reason
+    # One unknown word alone is left to the rule ("how do I get my coworkers in here").
+    assert decide([9.0], CLOSE, RULE, familiar_share=0.0, unknown_words=("coworkers",)).count == 1
+    # A word the help center knows, and the question is judged by its match.
+    assert decide([9.0], CLOSE, RULE, familiar_share=0.2,
+                  unknown_words=("погода", "париже")).count == 1
+    # With the decision switched off (no rule), everything is shown.
+    assert decide([9.0], CLOSE, None, familiar_share=0.0,
+                  unknown_words=("погода", "париже")).count == 1
