@@ -165,7 +165,7 @@ class SearchEngine:
             first = decision
             results, decision = self._rank(query, query_lang, positions, signals, translation,
                                            as_typed(query, positions.size), familiarity, limit)
-            if decision.abstained:
+            if decision.abstained and decision.reason != first.reason:
                 # Both looks are why nothing is suggested (kb search --explain).
                 decision = replace(decision, reason=f"compared through its English translation, "
                                                     f"{first.reason}; compared as typed, "
