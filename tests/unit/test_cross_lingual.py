@@ -322,3 +322,20 @@ def test_the_second_look_as_typed_can_be_asked_for_alone(index: SearchIndex,
     # An English question is never looked at twice.
     none = engine.search("forgot password", lang="en", trust_lang=True, second_look=True)
     assert none.results == [] and none.abstained
+
+
+def test_both_looks_finding_nothing_for_the_same_reason_say_it_once(index: SearchIndex) -> None:
+    # Neither word, nor its English sense, is in any article: each look finds nothing for that
+    # same reason, which the explanation gives once.
+    lexicon = Lexicon()
+    lexicon.add("sv", [("väder", "weather", 1.0), ("maraton", "marathon", 1.0)])
+    config = RankingConfig(abstain={"default": AbstainRule(min_dense=-1.0, min_chargram=0.0)},
+                           translation_band={"sv": (0.0, 0.0)})
+    embedder = FakeEmbedder()
+    engine = SearchEngine(index, embedder, LANGUAGES, config,
+                          translator_for(index, lexicon, learned=False))
+    response = engine.search("väder maraton", lang="sv", trust_lang=True)
+    assert embedder.calls == [1, 1]  # the translation, then the question as typed
+    assert response.abstained
+    assert response.explanation.startswith("the help center uses none of the words")
+    assert response.explanation.count("uses none of the words") == 1
