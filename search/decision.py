@@ -183,6 +183,11 @@ def rule_for(rules: Mapping[str, AbstainRule], key: str) -> AbstainRule:
 NOTHING_KNOWN_WORDS = 2
 
 
+def names_nothing_known(familiar_share: float, unknown_words: Sequence[str]) -> bool:
+    """Whether a question is about something else by its words alone (`NOTHING_KNOWN_WORDS`)."""
+    return familiar_share == 0.0 and len(unknown_words) >= NOTHING_KNOWN_WORDS
+
+
 def decide(scores: Sequence[float], best: Mapping[str, float], rule: AbstainRule | None,
            relative_margin: float = 0.0, key: str = "", familiar_share: float = 1.0,
            unknown_words: Sequence[str] = ()) -> Decision:
@@ -191,7 +196,7 @@ def decide(scores: Sequence[float], best: Mapping[str, float], rule: AbstainRule
     (search/vocabulary.py) and `unknown_words`, the words no article uses."""
     if not scores:
         return Decision(0, "no article in the languages this customer is served", key)
-    if rule is not None and familiar_share == 0.0 and len(unknown_words) >= NOTHING_KNOWN_WORDS:
+    if rule is not None and names_nothing_known(familiar_share, unknown_words):
         return Decision(0, f"the help center uses none of the words the question names "
                            f"({', '.join(unknown_words)})", key)
     if rule is not None and not rule.keeps(best["dense"], best["chargram"], best.get("bm25", 0.0),

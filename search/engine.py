@@ -22,7 +22,8 @@ from search.index import SearchIndex
 from search.language import fallback_order
 from search.query import MAX_QUERY_CHARS, QueryReader, Question
 from search.query_translation import QueryTranslator, TranslatedQuery
-from search.decision import Decision, decide, margin_for, rule_for, rule_key
+from search.decision import (Decision, decide, margin_for, names_nothing_known, rule_for,
+                             rule_key)
 from search.snippet import query_stems
 from search.ranking import (FEEDBACK_TOP, TRANSLATION_TARGET, EmbeddingPlan, RankingConfig,
                             Signals, add_feedback, as_typed, feedback_applies, feedback_query,
@@ -154,6 +155,9 @@ class SearchEngine:
         # Nothing came close through the word-by-word translation, which can miss the point:
         # the customer's own articles may still answer the question as typed.
         looks_again = bool(plan.in_english.all() and not english.all())
+        # Unless the question's words alone say it is about something else: they are the same
+        # words as typed (search/decision.py).
+        looks_again &= not names_nothing_known(familiarity.share, familiarity.unknown)
         if second_look:
             if not looks_again:
                 return [], Decision(0, "no second look as typed")
@@ -165,7 +169,7 @@ class SearchEngine:
             first = decision
             results, decision = self._rank(query, query_lang, positions, signals, translation,
                                            as_typed(query, positions.size), familiarity, limit)
-            if decision.abstained and decision.reason != first.reason:
+            if decision.abstained:
                 # Both looks are why nothing is suggested (kb search --explain).
                 decision = replace(decision, reason=f"compared through its English translation, "
                                                     f"{first.reason}; compared as typed, "

@@ -324,9 +324,9 @@ def test_the_second_look_as_typed_can_be_asked_for_alone(index: SearchIndex,
     assert none.results == [] and none.abstained
 
 
-def test_both_looks_finding_nothing_for_the_same_reason_say_it_once(index: SearchIndex) -> None:
-    # Neither word, nor its English sense, is in any article: each look finds nothing for that
-    # same reason, which the explanation gives once.
+def test_a_question_of_words_no_article_uses_is_not_looked_at_again(index: SearchIndex) -> None:
+    # Neither word, nor its English sense, is in any article: the question as typed has the same
+    # words, so it is not embedded a second time, and the reason is given once.
     lexicon = Lexicon()
     lexicon.add("sv", [("väder", "weather", 1.0), ("maraton", "marathon", 1.0)])
     config = RankingConfig(abstain={"default": AbstainRule(min_dense=-1.0, min_chargram=0.0)},
@@ -335,7 +335,7 @@ def test_both_looks_finding_nothing_for_the_same_reason_say_it_once(index: Searc
     engine = SearchEngine(index, embedder, LANGUAGES, config,
                           translator_for(index, lexicon, learned=False))
     response = engine.search("väder maraton", lang="sv", trust_lang=True)
-    assert embedder.calls == [1, 1]  # the translation, then the question as typed
+    assert embedder.calls == [1]  # the translation only
     assert response.abstained
     assert response.explanation.startswith("the help center uses none of the words")
     assert response.explanation.count("uses none of the words") == 1
