@@ -421,6 +421,7 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
     from search import (EvalDataError, LexiconError, ModelLoadError, QueryMemo,
                         TranslationSetup, collection_engine, collections_of, decision_off,
                         read_jsonl, record_questions)
+    from search.decision import decision_for
 
     if len(sets) < 2:
         raise click.UsageError("leave-one-out needs two help centers or more (--set, repeated)")
@@ -450,8 +451,10 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
     recorded = {name: [q for engine, queries in pairs for q in record_questions(engine, queries)]
                 for name, pairs in engines.items()}
     read = setup.dictionaries.dictionary_languages() if setup.dictionaries else []
-    _tune_decision(recorded, as_json, "DEFAULT_ABSTAIN, DEFAULT_MARGINS" if {"sv", "ru"} <= set(read)
-                   else "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES", config)
+    model = decision_for(embedder.name)
+    with_dictionaries, without = model.tables.split(" / ")
+    _tune_decision(recorded, as_json, with_dictionaries if {"sv", "ru"} <= set(read) else without,
+                   config, model.dense_cuts)
 
 
 def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:
@@ -487,18 +490,20 @@ def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool
     click.echo(f"({runs.searches} searches)", err=True)
 
 
-def _tune_decision(recorded: Any, as_json: bool, table: str, config: Any) -> None:
+def _tune_decision(recorded: Any, as_json: bool, table: str, config: Any,
+                   dense_grid: Any) -> None:
     """Abstention rules and margin, replayed on recorded candidates, each help center left out;
     `table` names the rules of search/decision.py that the choice on all is for (the service
     uses one with the dictionaries imported, the other without); `config`'s own rules judge the
-    second looks as typed, which are not chosen here."""
+    second looks as typed, which are not chosen here; the dense cuts are from `dense_grid`,
+    the model's (search/decision.py `ModelDecision`)."""
     from dataclasses import asdict
 
     from search import Choice, choose, leave_one_out
 
     kept = Choice(abstain=dict(config.abstain), relative_margins=dict(config.relative_margins))
-    left_out = leave_one_out(recorded, kept)
-    overall = choose([q for questions in recorded.values() for q in questions], kept)
+    left_out = leave_one_out(recorded, kept, dense_grid)
+    overall = choose([q for questions in recorded.values() for q in questions], kept, dense_grid)
 
     def params(choice: Any) -> dict[str, Any]:
         return {"abstain": {key: {name: value for name, value in asdict(rule).items()

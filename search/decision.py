@@ -109,16 +109,20 @@ _READS = {"en": ("ru",), "sv": ("sv",), "ru": ("ru",), "translated_sv": ("sv",),
           "translated_ru": ("ru",), "default": ("sv", "ru")}
 
 
-def abstain_rules(dictionary_languages: Collection[str] | None = None) -> dict[str, AbstainRule]:
-    """The rules, per key: the one chosen with dictionaries where imported dictionaries read the
-    questions it judges (`dictionary_languages`; None: every language), else the one chosen
-    without them."""
-    return _per_key(DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES, dictionary_languages)
+def abstain_rules(dictionary_languages: Collection[str] | None = None,
+                  model: str = "") -> dict[str, AbstainRule]:
+    """The model's rules (`decision_for`), per key: the one chosen with dictionaries where
+    imported dictionaries read the questions it judges (`dictionary_languages`; None: every
+    language), else the one chosen without them."""
+    chosen = decision_for(model)
+    return _per_key(chosen.abstain, chosen.abstain_without_dictionaries, dictionary_languages)
 
 
-def suggestion_margins(dictionary_languages: Collection[str] | None = None) -> dict[str, float]:
+def suggestion_margins(dictionary_languages: Collection[str] | None = None,
+                       model: str = "") -> dict[str, float]:
     """The margins, per key, chosen as the rules are (see `abstain_rules`)."""
-    return _per_key(DEFAULT_MARGINS, MARGINS_WITHOUT_DICTIONARIES, dictionary_languages)
+    chosen = decision_for(model)
+    return _per_key(chosen.margins, chosen.margins_without_dictionaries, dictionary_languages)
 
 
 def _per_key(chosen_with: Mapping[str, T], chosen_without: Mapping[str, T],
@@ -138,6 +142,76 @@ DEFAULT_MARGINS: Mapping[str, float] = {"en": 0.75, "ru": 0.6, "translated_sv": 
                                          "translated_ru": 0.7, "default": 0.6}
 MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {"en": 0.75, "ru": 0.7, "translated_sv": 0.7,
                                                       "translated_ru": 0.6, "default": 0.6}
+
+
+
+
+def _steps(low: float, high: float, step: float) -> tuple[float, ...]:
+    return tuple(round(low + i * step, 3) for i in range(int(round((high - low) / step)) + 1))
+
+
+@dataclass(frozen=True)
+class ModelDecision:
+    """One model family's decision: a cosine means something different for every model (the
+    offline model's unrelated texts score near 0, multilingual-e5's .7 and more), so each
+    family has its own dense cuts to choose among and its own rules and margins chosen there."""
+
+    tables: str  # the names of its tables here, for `kb tune` to say what it chose
+    dense_cuts: tuple[float, ...]  # the dense cuts `kb tune` chooses among
+    abstain: Mapping[str, AbstainRule]
+    abstain_without_dictionaries: Mapping[str, AbstainRule]
+    margins: Mapping[str, float]
+    margins_without_dictionaries: Mapping[str, float]
+
+
+OFFLINE_DECISION = ModelDecision(
+    "DEFAULT_ABSTAIN, DEFAULT_MARGINS / ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES",
+    _steps(0.20, 0.60, 0.02), DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_MARGINS,
+    MARGINS_WITHOUT_DICTIONARIES)
+
+
+# The documented production model, intfloat/multilingual-e5-small, chosen by `kb tune` on the
+# seven development help centers with it (docs/quality.md, "The production model"). It reads
+# Swedish and Russian as typed and compares every article through its English version
+# (search/ranking.py `in_every_language`), so their rules are the "translated_" ones; its
+# cosines are high for any pair of texts, and its cuts with them.
+E5_ABSTAIN: Mapping[str, AbstainRule] = {
+    "en": AbstainRule(min_dense=0.83, min_chargram=0.09, unfamiliar_below=0.7,
+                      unfamiliar_dense=0.83, unfamiliar_chargram=0.14),
+    "translated_sv": AbstainRule(min_dense=0.75, min_chargram=0.12, unfamiliar_below=0.6,
+                                 unfamiliar_dense=0.81, unfamiliar_chargram=0.14),
+    "translated_ru": AbstainRule(min_dense=0.77, min_chargram=0.12, unfamiliar_below=0.6,
+                                 unfamiliar_dense=0.80, unfamiliar_chargram=0.25),
+    "default": AbstainRule(min_dense=0.75, min_chargram=0.09, unfamiliar_below=0.6,
+                           unfamiliar_dense=0.80, unfamiliar_chargram=0.14),
+}
+E5_ABSTAIN_WITHOUT_DICTIONARIES: Mapping[str, AbstainRule] = {
+    "en": AbstainRule(min_dense=0.83, min_chargram=0.09, unfamiliar_below=0.7,
+                      unfamiliar_dense=0.83, unfamiliar_chargram=0.14),
+    "translated_sv": AbstainRule(min_dense=0.79, min_chargram=0.10, unfamiliar_below=0.6,
+                                 unfamiliar_dense=0.79, unfamiliar_chargram=0.13),
+    "translated_ru": AbstainRule(min_dense=0.77, min_chargram=0.10, unfamiliar_below=0.7,
+                                 unfamiliar_dense=0.79, unfamiliar_chargram=0.15),
+    "default": AbstainRule(min_dense=0.77, min_chargram=0.09, unfamiliar_below=0.6,
+                           unfamiliar_dense=0.79, unfamiliar_chargram=0.13),
+}
+E5_MARGINS: Mapping[str, float] = {"en": 0.75, "translated_sv": 0.8, "translated_ru": 0.7,
+                                    "default": 0.7}
+E5_MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {
+    "en": 0.75, "translated_sv": 0.6, "translated_ru": 0.6, "default": 0.6}
+E5_DECISION = ModelDecision(
+    "E5_ABSTAIN, E5_MARGINS / E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS_WITHOUT_DICTIONARIES",
+    _steps(0.70, 0.95, 0.01), E5_ABSTAIN, E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS,
+    E5_MARGINS_WITHOUT_DICTIONARIES)
+
+
+def decision_for(model: str) -> ModelDecision:
+    """The decision of a model's family, read from its name as search/embedder.py reads the
+    family's prompts; the offline model's for any other (measure it with `kb tune`)."""
+    lowered = model.lower()
+    if "multilingual-e5" in lowered and "instruct" not in lowered:
+        return E5_DECISION
+    return OFFLINE_DECISION
 
 
 # No margin for any question: every result up to the limit.

@@ -154,7 +154,9 @@ class SearchEngine:
         self._add_synonym_signals(signals, query, query_lang, candidates)
         # Nothing came close through the word-by-word translation, which can miss the point:
         # the customer's own articles may still answer the question as typed.
-        looks_again = bool(plan.in_english.all() and not english.all())
+        # A multilingual model has read it as typed already.
+        looks_again = bool(self.config.embed_translation and plan.in_english.all()
+                           and not english.all())
         # Unless the question's words alone say it is about something else: they are the same
         # words as typed (search/decision.py).
         looks_again &= not names_nothing_known(familiarity.share, familiarity.unknown)

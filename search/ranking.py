@@ -73,8 +73,8 @@ def ranking_config_for(model: str, source_language: str = TRANSLATION_TARGET,
     return RankingConfig(fallback_languages=(source_language,),
                          embed_translation=not is_multilingual(model),
                          weights=weights_for_translations(DEFAULT_WEIGHTS, dictionary_languages),
-                         abstain=abstain_rules(dictionary_languages),
-                         relative_margins=suggestion_margins(dictionary_languages))
+                         abstain=abstain_rules(dictionary_languages, model),
+                         relative_margins=suggestion_margins(dictionary_languages, model))
 
 
 def weights_for_translations(weights: Mapping[str, Weights],
@@ -119,7 +119,9 @@ class EmbeddingPlan:
     """The texts to embed for one search, and which candidates are compared in English."""
 
     texts: list[str]
-    in_english: np.ndarray  # per candidate: scored with the English (translated) embedding
+    # Per candidate: compared through its English version (with the question's English
+    # translation, or with the question as typed by a multilingual model).
+    in_english: np.ndarray
 
     def vector_of(self, count: int) -> np.ndarray:
         """Per candidate, the index of the text whose vector scores it."""
@@ -138,13 +140,25 @@ def as_typed(query: str, count: int) -> EmbeddingPlan:
     return EmbeddingPlan([query], np.zeros(count, dtype=bool))
 
 
+def in_every_language(query: str, count: int) -> EmbeddingPlan:
+    """A multilingual model's plan for a Swedish or Russian question: the question as typed,
+    compared with every article through its English version where it has one, so that all
+    are weighed on one scale (fusion.py `one_scale`). Compared with the articles as they are,
+    such a model finds any text in the question's own language a little closer than one in
+    another, and an English-only answer lost to unrelated articles in the customer's language
+    (docs/quality.md, "The production model")."""
+    return EmbeddingPlan([query], np.ones(count, dtype=bool))
+
+
 def plan_embedding(query: str, translation_text: str | None, translation_lang: str,
                    bm25: np.ndarray, english: np.ndarray, config: RankingConfig) -> EmbeddingPlan:
     """What to embed: the question as typed, or its English translation when keywords point
     to English articles (then translated articles are compared through their English
     versions); with a band configured, both at once where keywords leave it open. `bm25` and
     `english` are per candidate."""
-    if not translation_text or not config.embed_translation:
+    if not config.embed_translation:
+        return in_every_language(query, english.size)
+    if not translation_text:
         return as_typed(query, english.size)
     if english.all():
         return EmbeddingPlan([translation_text], np.ones(english.size, dtype=bool))

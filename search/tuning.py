@@ -24,11 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from search.decision import SHOW_ALL, TRANSLATED, AbstainRule, decide, margin_for
+from search.decision import (OFFLINE_DECISION, SHOW_ALL, TRANSLATED, AbstainRule, decide,
+                             margin_for)
 from search.fusion import IN_ENGLISH, Weights
 
-# The grid: thresholds of meaning (dense cosine) and wording (character n-gram cosine).
-DENSE_GRID = tuple(round(float(x), 3) for x in np.arange(0.20, 0.62, 0.02))
+# The grid: thresholds of meaning (dense cosine: per model, search/decision.py `ModelDecision`)
+# and wording (character n-gram cosine).
+DENSE_GRID = OFFLINE_DECISION.dense_cuts
 CHARGRAM_GRID = tuple(round(float(x), 3) for x in np.arange(0.04, 0.32, 0.01))
 MARGIN_GRID = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 # Familiar shares below which a question is judged by stricter cuts (0: never).
@@ -109,7 +111,8 @@ def scores_of(questions: Sequence[Recorded], rules: Mapping[str, AbstainRule] | 
 
 
 def choose_rule(questions: Sequence[Recorded], key: str,
-                max_false: float = MAX_FALSE_ABSTENTION) -> AbstainRule | None:
+                max_false: float = MAX_FALSE_ABSTENTION,
+                dense_grid: Sequence[float] = DENSE_GRID) -> AbstainRule | None:
     """The cuts for questions judged by rule `key` that abstain on the most off-topic questions
     while abstaining on at most `max_false` of the answerable ones: a dense and a character
     n-gram cut for every question, and stricter ones for questions below a familiar share
@@ -120,7 +123,7 @@ def choose_rule(questions: Sequence[Recorded], key: str,
     if not answerable:
         return None
     off_topic = [q for q in judged if not q.relevant]
-    grid = [(d, c) for d in DENSE_GRID for c in CHARGRAM_GRID]
+    grid = [(d, c) for d in dense_grid for c in CHARGRAM_GRID]
     cut_dense = np.array([d for d, _ in grid])[:, None]
     cut_chars = np.array([c for _, c in grid])[:, None]
 
@@ -163,16 +166,17 @@ def choose_rule(questions: Sequence[Recorded], key: str,
                 rule = replace(rule, unfamiliar_below=unfamiliar_below, unfamiliar_dense=strict_dense,
                                unfamiliar_chargram=strict_chargram)
             best = (*rank, rule)
-    return best[2] if best else AbstainRule(DENSE_GRID[0], CHARGRAM_GRID[0])
+    return best[2] if best else AbstainRule(dense_grid[0], CHARGRAM_GRID[0])
 
 
-def most_lenient(rules: Iterable[AbstainRule]) -> AbstainRule:
+def most_lenient(rules: Iterable[AbstainRule],
+                 dense_grid: Sequence[float] = DENSE_GRID) -> AbstainRule:
     """The rule for a language none was chosen for: part by part the most lenient of the chosen
     rules (the lowest cuts; the stricter cuts from the lowest familiar share, at their lowest),
     so that it abstains no more than any of them would."""
     rules = list(rules)
     if not rules:
-        return AbstainRule(DENSE_GRID[0], CHARGRAM_GRID[0])
+        return AbstainRule(dense_grid[0], CHARGRAM_GRID[0])
     tiered = [rule for rule in rules if rule.unfamiliar_below]
     base = AbstainRule(min(rule.min_dense for rule in rules),
                        min(rule.min_chargram for rule in rules))
@@ -183,17 +187,19 @@ def most_lenient(rules: Iterable[AbstainRule]) -> AbstainRule:
                    unfamiliar_chargram=min(rule.cuts(0.0)[1] for rule in tiered))
 
 
-def choose(questions: Sequence[Recorded], kept: Choice | None = None) -> Choice:
-    """Abstention rules per rule key, then per key the largest margin that keeps its questions'
-    Recall@3; the default margin is the lowest of them. `kept` holds the engine's own rules and
-    margins for the keys only a second look reaches, which the replay judges it by."""
+def choose(questions: Sequence[Recorded], kept: Choice | None = None,
+           dense_grid: Sequence[float] = DENSE_GRID) -> Choice:
+    """Abstention rules per rule key (dense cuts from the model's `dense_grid`), then per key
+    the largest margin that keeps its questions' Recall@3; the default margin is the lowest of
+    them. `kept` holds the engine's own rules and margins for the keys only a second look
+    reaches, which the replay judges it by."""
     choice = Choice()
     keys = sorted({q.rule for q in questions})
     for key in keys:
-        rule = choose_rule(questions, key)
+        rule = choose_rule(questions, key, dense_grid=dense_grid)
         if rule is not None:
             choice.abstain[key] = rule
-    choice.abstain["default"] = most_lenient(choice.abstain.values())
+    choice.abstain["default"] = most_lenient(choice.abstain.values(), dense_grid)
     with_kept = with_rules_kept(choice, kept)
     for key in keys:
         answerable = [q for q in questions if q.rule == key and q.relevant]
@@ -228,14 +234,15 @@ def _found(question: Recorded, shown: Sequence[str]) -> bool:
     return bool(question.relevant & set(shown[:3]))
 
 
-def leave_one_out(recorded: Mapping[str, Sequence[Recorded]], kept: Choice | None = None
+def leave_one_out(recorded: Mapping[str, Sequence[Recorded]], kept: Choice | None = None,
+                  dense_grid: Sequence[float] = DENSE_GRID
                   ) -> dict[str, tuple[Choice, dict[str, dict[str, float]]]]:
     """For every help center: the parameters chosen on the others, and its scores under them
     (with `kept`'s for the keys not chosen, as the engine would judge it)."""
     out = {}
     for left_out in recorded:
         training = [q for name, qs in recorded.items() if name != left_out for q in qs]
-        choice = choose(training, kept)
+        choice = choose(training, kept, dense_grid)
         judged = with_rules_kept(choice, kept)
         out[left_out] = (choice, scores_of(recorded[left_out], judged.abstain,
                                            judged.relative_margins))

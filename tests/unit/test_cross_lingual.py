@@ -10,6 +10,7 @@ import gzip
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -50,6 +51,10 @@ STRICT = RankingConfig(abstain={"default": AbstainRule(min_dense=0.3, min_chargr
 # so a question is embedded as typed; the English-only offline model compares a Swedish question
 # through its translation instead (search/ranking.py).
 AS_TYPED = {"embed_translation": False}
+# Keywords never send the question to English: it is compared as typed with the articles as they
+# are, each by its own language's weights (the look the preference for the customer's language
+# is for).
+EACH_BY_ITS_LANGUAGE = {"translation_band": {"sv": (float("inf"), float("inf"))}}
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +119,10 @@ def test_native_preference_decides_a_close_race(index: SearchIndex,
     # match too; the preference for the customer's language keeps the Swedish article first.
     question = "jag har glömt mitt lösenord"
     neutral = RankingConfig(abstain=None, relative_margins=SHOW_ALL, native_preference={"sv": 0.0},
-                            **AS_TYPED)
+                            **EACH_BY_ITS_LANGUAGE)
     assert ids(engine_with(index, dictionaries, neutral), question)[0] == "en/password-manager"
-    preferring = RankingConfig(abstain=None, relative_margins=SHOW_ALL, **AS_TYPED)  # the default
+    preferring = RankingConfig(abstain=None, relative_margins=SHOW_ALL,
+                               **EACH_BY_ITS_LANGUAGE)  # the default preference
     assert ids(engine_with(index, dictionaries, preferring), question)[0] == "sv/reset-password"
 
 
@@ -339,3 +345,49 @@ def test_a_question_of_words_no_article_uses_is_not_looked_at_again(index: Searc
     assert response.abstained
     assert response.explanation.startswith("the help center uses none of the words")
     assert response.explanation.count("uses none of the words") == 1
+
+
+class SwedishLeaning(FakeEmbedder):
+    """Like a real multilingual model, finds any two Swedish texts somewhat alike, whatever
+    they are about."""
+
+    SWEDISH = {"jag", "mitt", "ditt", "hur", "på", "för", "att", "och", "med"}
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = super()._vector(text)
+        if self.SWEDISH & set(text.lower().split()):
+            vector[15] += 2.0  # a dimension no concept or hashed word uses
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+
+def test_a_multilingual_model_weighs_every_article_through_its_english_version() -> None:
+    embedder = SwedishLeaning()
+    documents = [document_from_record({"id": f"{lang}/{slug}", "lang": lang, "group": slug,
+                                       "title": title, "body": body})
+                 for lang, slug, title, body in [
+        ("en", "sign-in", "Sign in", "Sign in to your account with your password."),
+        ("sv", "sign-in", "Logga in", "Logga in på ditt konto med ditt lösenord."),
+        ("en", "refunds", "Refunds", "Ask for a refund within 30 days."),
+        ("sv", "refunds", "Återbetalning", "Be om återbetalning inom 30 dagar och för alla köp."),
+        # English only.
+        ("en", "linux", "Install on Linux", "Open a terminal and run the install command."),
+    ]]
+    question = "hur installerar jag på linux"
+    # The model reads the question as typed and finds an unrelated Swedish article closer than
+    # the English-only answer, by their language alone.
+    vectors = dict(zip((d.id for d in documents),
+                       embedder.encode_documents([d.embed_text for d in documents])))
+    asked = embedder.encode_queries([question])[0]
+    assert asked @ vectors["sv/sign-in"] > asked @ vectors["en/linux"]
+    # Compared through their English versions, the Swedish articles lose that lean, and every
+    # article is weighed on one scale: the English-only answer comes first.
+    index = SearchIndex.build(documents, embedder)
+    engine = SearchEngine(index, embedder, LANGUAGES,
+                          RankingConfig(abstain=None, relative_margins=SHOW_ALL, **AS_TYPED),
+                          translator_for(index, None))
+    response = engine.search(question, lang="sv", trust_lang=True, limit=5)
+    dense = {r.id: r.signals["dense"] for r in response.results}
+    assert dense["sv/sign-in"] < dense["en/linux"]
+    assert response.results[0].id == "en/linux"
+    assert response.rule == "translated_sv"  # judged as compared in English

@@ -110,6 +110,21 @@ def test_abstention_reads_the_rule_of_the_language_compared_in() -> None:
     assert not decide([1.0], best, None).abstained
 
 
+def test_the_production_model_has_its_own_decision() -> None:
+    from search.decision import (DEFAULT_ABSTAIN, E5_ABSTAIN, E5_ABSTAIN_WITHOUT_DICTIONARIES,
+                                 E5_MARGINS)
+
+    e5 = ranking_config_for("intfloat/multilingual-e5-small")
+    assert e5.abstain == E5_ABSTAIN and e5.relative_margins == E5_MARGINS
+    assert e5.abstain != DEFAULT_ABSTAIN
+    # Whatever folder it is loaded from, and however it is run.
+    assert ranking_config_for("/models/multilingual-e5-small-4bit (int8 dynamic)",
+                              dictionary_languages=()).abstain == E5_ABSTAIN_WITHOUT_DICTIONARIES
+    # Another family's cosines are not on e5's scale: the offline model's decision.
+    assert ranking_config_for("intfloat/multilingual-e5-large-instruct").abstain == DEFAULT_ABSTAIN
+    assert ranking_config_for("paraphrase-multilingual-MiniLM-L12-v2").abstain == DEFAULT_ABSTAIN
+
+
 def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp_path,
                                                                            monkeypatch) -> None:
     from kb.searcher import ranking_config

@@ -19,7 +19,8 @@ from search.document import document_from_article
 from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.ranking import RankingConfig, ranking_config_for
-from search.tuning import (ANSWERABLE_TASKS, MARGIN_GRID, MAX_FALSE_ABSTENTION, Choice, Family,
+from search.tuning import (ANSWERABLE_TASKS, DENSE_GRID, MARGIN_GRID, MAX_FALSE_ABSTENTION, Choice,
+                           Family,
                            QueryMemo, RankingRuns, Recorded, choose, choose_rule, descend,
                            generalises, leave_one_out, ranking_families, ranking_leave_one_out,
                            replay, scores_of)
@@ -99,6 +100,25 @@ def test_the_strictest_rule_within_the_false_abstention_budget() -> None:
     scores = scores_of(questions, {"en": rule, "default": rule}, SHOW_ALL)
     assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
     assert scores["deflect_abstain_en"]["abstain_rate"] >= 0.9  # they are separable here
+
+
+def test_the_dense_cuts_are_the_model_s_own() -> None:
+    # multilingual-e5 finds every pair of texts alike (.7 and more): off-topic questions at
+    # .76-.80, answerable ones at .82-.92. Only its own cuts reach between them.
+    from search.decision import decision_for
+
+    rng = random.Random(5)
+    questions = ([_question("deflect_en", True, rng.uniform(0.82, 0.92)) for _ in range(60)]
+                 + [_question("deflect_abstain_en", False, rng.uniform(0.76, 0.80))
+                    for _ in range(20)])
+    e5_cuts = decision_for("intfloat/multilingual-e5-small").dense_cuts
+    assert e5_cuts != decision_for("all-MiniLM-L6-v2").dense_cuts
+    for cuts, caught in ((DENSE_GRID, 0.0), (e5_cuts, 1.0)):
+        rule = choose_rule(questions, "en", dense_grid=cuts)
+        assert rule is not None and rule.min_dense in cuts
+        scores = scores_of(questions, {"en": rule, "default": rule}, SHOW_ALL)
+        assert scores["deflect_abstain_en"]["abstain_rate"] == caught
+        assert scores["deflect_en"]["false_abstain_rate"] <= MAX_FALSE_ABSTENTION
 
 
 def test_stricter_cuts_for_unfamiliar_questions_catch_near_misses_one_cut_cannot() -> None:
@@ -391,7 +411,8 @@ def test_cli_tune_refuses_what_leave_one_out_cannot_use(runner, tmp_path: Path) 
 
 
 def test_a_language_without_its_own_rule_gets_the_most_lenient_of_the_chosen_ones() -> None:
-    from search.decision import ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_ABSTAIN
+    from search.decision import (ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_ABSTAIN, E5_ABSTAIN,
+                                 E5_ABSTAIN_WITHOUT_DICTIONARIES)
     from search.tuning import most_lenient
 
     en = AbstainRule(0.3, 0.10, unfamiliar_below=0.8, unfamiliar_dense=0.5, unfamiliar_chargram=0.2)
@@ -401,6 +422,7 @@ def test_a_language_without_its_own_rule_gets_the_most_lenient_of_the_chosen_one
     assert lenient.cuts(0.7) == (0.3, 0.05) and lenient.cuts(0.5) == (0.5, 0.1)
     assert most_lenient([en, AbstainRule(0.2, 0.2)]).unfamiliar_below == 0.0
     # The shipped defaults follow the same rule.
-    for table in (DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES):
+    for table in (DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES, E5_ABSTAIN,
+                  E5_ABSTAIN_WITHOUT_DICTIONARIES):
         chosen = [rule for key, rule in table.items() if key != "default"]
         assert table["default"] == most_lenient(chosen)
