@@ -452,9 +452,8 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
                 for name, pairs in engines.items()}
     read = setup.dictionaries.dictionary_languages() if setup.dictionaries else []
     model = decision_for(embedder.name)
-    with_dictionaries, without = model.tables.split(" / ")
-    _tune_decision(recorded, as_json, with_dictionaries if {"sv", "ru"} <= set(read) else without,
-                   config, model.dense_cuts)
+    _tune_decision(recorded, as_json, model.names_with_dictionaries if {"sv", "ru"} <= set(read)
+                   else model.names_without_dictionaries, config, model.dense_cuts)
 
 
 def _tune_ranking(engines: Any, config: Any, max_task_cost: float, as_json: bool) -> None:

@@ -19,7 +19,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-# The prefix of the rules for questions compared through their English translation.
+# The prefix of the rules for questions compared in English: through their English translation
+# (the offline model), or as typed with the articles' English versions (a multilingual model).
 TRANSLATED = "translated"
 T = TypeVar("T")
 
@@ -144,8 +145,6 @@ MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {"en": 0.75, "ru": 0.7, "tra
                                                       "translated_ru": 0.6, "default": 0.6}
 
 
-
-
 def _steps(low: float, high: float, step: float) -> tuple[float, ...]:
     return tuple(round(low + i * step, 3) for i in range(int(round((high - low) / step)) + 1))
 
@@ -156,7 +155,10 @@ class ModelDecision:
     offline model's unrelated texts score near 0, multilingual-e5's .7 and more), so each
     family has its own dense cuts to choose among and its own rules and margins chosen there."""
 
-    tables: str  # the names of its tables here, for `kb tune` to say what it chose
+    # The names of its tables here, with the open dictionaries and without, for `kb tune` to
+    # say which it chose.
+    names_with_dictionaries: str
+    names_without_dictionaries: str
     dense_cuts: tuple[float, ...]  # the dense cuts `kb tune` chooses among
     abstain: Mapping[str, AbstainRule]
     abstain_without_dictionaries: Mapping[str, AbstainRule]
@@ -165,7 +167,7 @@ class ModelDecision:
 
 
 OFFLINE_DECISION = ModelDecision(
-    "DEFAULT_ABSTAIN, DEFAULT_MARGINS / ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES",
+    "DEFAULT_ABSTAIN, DEFAULT_MARGINS", "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES",
     _steps(0.20, 0.60, 0.02), DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_MARGINS,
     MARGINS_WITHOUT_DICTIONARIES)
 
@@ -200,14 +202,15 @@ E5_MARGINS: Mapping[str, float] = {"en": 0.75, "translated_sv": 0.8, "translated
 E5_MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {
     "en": 0.75, "translated_sv": 0.6, "translated_ru": 0.6, "default": 0.6}
 E5_DECISION = ModelDecision(
-    "E5_ABSTAIN, E5_MARGINS / E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS_WITHOUT_DICTIONARIES",
+    "E5_ABSTAIN, E5_MARGINS", "E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS_WITHOUT_DICTIONARIES",
     _steps(0.70, 0.95, 0.01), E5_ABSTAIN, E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS,
     E5_MARGINS_WITHOUT_DICTIONARIES)
 
 
 def decision_for(model: str) -> ModelDecision:
-    """The decision of a model's family, read from its name as search/embedder.py reads the
-    family's prompts; the offline model's for any other (measure it with `kb tune`)."""
+    """The decision of a model's family, read from its name (a local folder keeps
+    "multilingual-e5" in its name for it); the offline model's for any other model, until it
+    is measured with `kb tune` and given a table here."""
     lowered = model.lower()
     if "multilingual-e5" in lowered and "instruct" not in lowered:
         return E5_DECISION
@@ -239,8 +242,8 @@ class Decision:
 
 def rule_key(lang: str, translated: bool) -> str:
     """Which rule judges a question: its language's, or "translated_<lang>" when the best
-    article was compared with the question's English translation. Per language: a word-by-word
-    reading of Swedish and one of Russian come as close to an answer in different ways."""
+    article was compared in English (`TRANSLATED`). Per language: a word-by-word reading of
+    Swedish and one of Russian come as close to an answer in different ways."""
     return f"{TRANSLATED}_{lang}" if translated else lang
 
 

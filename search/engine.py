@@ -148,9 +148,8 @@ class SearchEngine:
         translation = self.query.translate(query, query_lang, bool(english.any()))
         if translation is not None:
             self._add_translated_signals(signals, translation)
-        plan = (plan_embedding(query, translation.text, translation.lang,
-                               signals.bm25[positions], english, self.config)
-                if translation is not None else as_typed(query, positions.size))
+        plan = plan_embedding(query, query_lang, translation.text if translation else None,
+                              signals.bm25[positions], english, self.config)
         self._add_synonym_signals(signals, query, query_lang, candidates)
         # Nothing came close through the word-by-word translation, which can miss the point:
         # the customer's own articles may still answer the question as typed.
@@ -216,8 +215,8 @@ class SearchEngine:
         source = plan.vector_of(positions.size)
         self._add_dense_signals(signals, vectors, positions, stand_ins, source, plan)
         dense_score = signals.chunk[positions] + signals.article[positions]
-        # Which candidates were compared with the translation embedded (fusion.py `one_scale`).
-        in_english = plan.in_english if translation is not None else None
+        # Which candidates were compared through their English versions (fusion.py `one_scale`).
+        in_english = plan.in_english if plan.in_english.any() else None
         fused = fuse(dense_score, signals.bm25[positions], signals.chargram[positions],
                      doc_langs, query_lang, self.config.weights,
                      translated=translation is not None, in_english=in_english)
@@ -231,7 +230,8 @@ class SearchEngine:
         if order.size == 0:
             return [], Decision(0, "no article to compare")
         top_positions = positions[order]
-        # Meaning was compared in English when the question was embedded translated.
+        # Meaning was compared in English: through the question's translation, or the
+        # article's English version.
         key = rule_key(query_lang, bool(plan.in_english[order[0]]))
         rule = rule_for(self.config.abstain, key) if self.config.abstain is not None else None
         decision = decide([shown_score(float(fused[i])) for i in order.tolist()],

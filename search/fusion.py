@@ -110,9 +110,10 @@ def weights_for(query_lang: str, doc_lang: str, table: Mapping[str, Weights],
 
 def one_scale(table: Mapping[str, Weights], query_lang: str,
               in_english: np.ndarray | None) -> tuple[Weights, np.ndarray] | None:
-    """The weights every candidate compared with the question's English translation embedded
-    (`in_english`; None: the question was not translated) is weighed by, whatever its language,
-    and those candidates; None where the table has no such weights for the question's language.
+    """The weights every candidate compared in English (`in_english`: with the question's
+    translation embedded, or, for a multilingual model, through the article's English version;
+    None: none was) is weighed by, whatever its language, and those candidates; None where the
+    table has no such weights for the question's language (without a dictionary for it, say).
     The one place that decides it, for fusion, feedback and the native lift alike."""
     weights = table.get(f"{IN_ENGLISH}_{query_lang}")
     if weights is None or in_english is None or not in_english.any():

@@ -142,20 +142,24 @@ def as_typed(query: str, count: int) -> EmbeddingPlan:
 
 def in_every_language(query: str, count: int) -> EmbeddingPlan:
     """A multilingual model's plan for a Swedish or Russian question: the question as typed,
-    compared with every article through its English version where it has one, so that all
-    are weighed on one scale (fusion.py `one_scale`). Compared with the articles as they are,
-    such a model finds any text in the question's own language a little closer than one in
-    another, and an English-only answer lost to unrelated articles in the customer's language
-    (docs/quality.md, "The production model")."""
+    compared with every article through its English version where it has one. Compared with
+    the articles as they are, such a model finds any text in the question's own language a
+    little closer than one in another, so English-only answers were lost to unrelated articles
+    in the customer's language (docs/quality.md, "The production model, measured offline")."""
     return EmbeddingPlan([query], np.ones(count, dtype=bool))
 
 
-def plan_embedding(query: str, translation_text: str | None, translation_lang: str,
+def plan_embedding(query: str, query_lang: str, translation_text: str | None,
                    bm25: np.ndarray, english: np.ndarray, config: RankingConfig) -> EmbeddingPlan:
-    """What to embed: the question as typed, or its English translation when keywords point
-    to English articles (then translated articles are compared through their English
-    versions); with a band configured, both at once where keywords leave it open. `bm25` and
+    """What to embed, the one place it is decided: an English question as typed; a Swedish or
+    Russian one, for a multilingual model, as typed but compared through the articles' English
+    versions (`in_every_language`); for the English-only model, its English translation when
+    keywords point to English articles (then translated articles are compared through their
+    English versions), with a band configured both at once where keywords leave it open, else
+    as typed. `translation_text` is None when the question was not translated; `bm25` and
     `english` are per candidate."""
+    if query_lang == TRANSLATION_TARGET:
+        return as_typed(query, english.size)
     if not config.embed_translation:
         return in_every_language(query, english.size)
     if not translation_text:
@@ -165,7 +169,7 @@ def plan_embedding(query: str, translation_text: str | None, translation_lang: s
     native_best = float(bm25[~english].max())
     english_best = float(bm25[english].max())
     ratio = english_best / native_best if native_best > 0 else float("inf")
-    low, high = config.translation_band.get(translation_lang, (1.0, 1.0))
+    low, high = config.translation_band.get(query_lang, (1.0, 1.0))
     if ratio < low:
         return as_typed(query, english.size)
     if ratio >= high:

@@ -391,3 +391,17 @@ def test_a_multilingual_model_weighs_every_article_through_its_english_version()
     assert dense["sv/sign-in"] < dense["en/linux"]
     assert response.results[0].id == "en/linux"
     assert response.rule == "translated_sv"  # judged as compared in English
+
+
+def test_only_the_english_only_model_takes_a_second_look_as_typed(
+        index: SearchIndex, dictionaries: Lexicon) -> None:
+    # The offline model read the question through its word-by-word translation, which can miss
+    # the point; a multilingual model has read it as typed already.
+    question = "jag har glömt mitt lösenord"
+    offline = engine_with(index, dictionaries, replace(STRICT, abstain=None))
+    again = offline.search(question, lang="sv", trust_lang=True, second_look=True)
+    assert again.results and again.results[0].id == "sv/reset-password"
+    multilingual = engine_with(index, dictionaries, replace(STRICT, abstain=None, **AS_TYPED))
+    assert multilingual.search(question, lang="sv", trust_lang=True).results
+    none = multilingual.search(question, lang="sv", trust_lang=True, second_look=True)
+    assert not none.results and none.explanation == "no second look as typed"

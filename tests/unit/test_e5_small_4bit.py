@@ -81,10 +81,13 @@ def test_a_packed_model_becomes_a_folder_the_service_loads(tmp_path: Path) -> No
     written = packed_file(tmp_path / "tiny-q4.bin", np.random.default_rng(0))
     packed = read_packed(tmp_path / "tiny-q4.bin")
     assert packed.pieces == PIECES and packed.special["unk"] == 3
-    # 4-bit weights come back within half a step of their block's scale.
+    # 4-bit weights come back within half a step of their block (a step: the block's largest
+    # weight over 7), give or take the float16 rounding of the step.
     query = packed.tensors["l0.q.w"]
     assert query.shape == written["l0.q.w"].shape
-    assert np.abs(query - written["l0.q.w"]).max() <= np.abs(written["l0.q.w"]).max() / 7
+    blocks = written["l0.q.w"].reshape(-1, BLOCK)
+    step = np.abs(blocks).max(axis=1, keepdims=True) / 7
+    assert (np.abs(query.reshape(-1, BLOCK) - blocks) <= step * 0.51).all()
     np.testing.assert_array_equal(packed.tensors["l0.q.b"], written["l0.q.b"])
 
     folder = write_folder(packed, tmp_path / "tiny-multilingual-e5")

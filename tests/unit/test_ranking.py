@@ -27,25 +27,32 @@ def test_keyword_evidence_chooses_what_is_embedded() -> None:
     config = RankingConfig(translation_band={"sv": (0.5, 2.0)})
     english = np.array([True, False])
     # English keywords far ahead: only the translation is embedded, for every candidate.
-    plan = plan_embedding("glömt", "forgot", "sv", np.array([9.0, 1.0]), english, config)
+    plan = plan_embedding("glömt", "sv", "forgot", np.array([9.0, 1.0]), english, config)
     assert plan.texts == ["forgot"] and plan.in_english.all()
     # Native keywords far ahead: the question as typed.
-    plan = plan_embedding("glömt", "forgot", "sv", np.array([0.1, 1.0]), english, config)
+    plan = plan_embedding("glömt", "sv", "forgot", np.array([0.1, 1.0]), english, config)
     assert plan.texts == ["glömt"] and not plan.in_english.any()
     # Inside the band: both, each candidate scored by the one in its language.
-    plan = plan_embedding("glömt", "forgot", "sv", np.array([1.0, 1.0]), english, config)
+    plan = plan_embedding("glömt", "sv", "forgot", np.array([1.0, 1.0]), english, config)
     assert plan.texts == ["glömt", "forgot"]
     assert plan.vector_of(2).tolist() == [1, 0]
-    # A multilingual model never embeds the translation.
-    as_typed = RankingConfig(embed_translation=False)
-    assert plan_embedding("glömt", "forgot", "sv", np.array([9.0, 1.0]), english,
-                          as_typed).texts == ["glömt"]
+    # A multilingual model never embeds the translation: it compares the question as typed
+    # with every article through its English version, translated or not.
+    multilingual = RankingConfig(embed_translation=False)
+    for translation in ("forgot", None):
+        plan = plan_embedding("glömt", "sv", translation, np.array([9.0, 1.0]), english,
+                              multilingual)
+        assert plan.texts == ["glömt"] and plan.in_english.all()
+    # An English question is compared as typed, with the articles as they are, by any model.
+    for config in (multilingual, RankingConfig()):
+        plan = plan_embedding("forgot", "en", None, np.array([9.0, 1.0]), english, config)
+        assert plan.texts == ["forgot"] and not plan.in_english.any()
     # The offline model gets a Swedish or Russian question's translation even where the native
     # articles' keywords are far ahead (it reads English only).
     default = RankingConfig()
-    swedish = plan_embedding("glömt", "forgot", "sv", np.array([0.1, 9.0]), english, default)
+    swedish = plan_embedding("glömt", "sv", "forgot", np.array([0.1, 9.0]), english, default)
     assert swedish.texts == ["forgot"] and swedish.in_english.all()
-    russian = plan_embedding("забыл", "forgot", "ru", np.array([0.1, 9.0]), english, default)
+    russian = plan_embedding("забыл", "ru", "forgot", np.array([0.1, 9.0]), english, default)
     assert russian.texts == ["forgot"] and russian.in_english.all()
 
 
@@ -113,12 +120,13 @@ def test_abstention_reads_the_rule_of_the_language_compared_in() -> None:
 def test_the_production_model_has_its_own_decision() -> None:
     from search.decision import (DEFAULT_ABSTAIN, E5_ABSTAIN, E5_ABSTAIN_WITHOUT_DICTIONARIES,
                                  E5_MARGINS)
+    from search.embedder import INT8_NAME_SUFFIX
 
     e5 = ranking_config_for("intfloat/multilingual-e5-small")
     assert e5.abstain == E5_ABSTAIN and e5.relative_margins == E5_MARGINS
     assert e5.abstain != DEFAULT_ABSTAIN
     # Whatever folder it is loaded from, and however it is run.
-    assert ranking_config_for("/models/multilingual-e5-small-4bit (int8 dynamic)",
+    assert ranking_config_for(f"/models/multilingual-e5-small-4bit{INT8_NAME_SUFFIX}",
                               dictionary_languages=()).abstain == E5_ABSTAIN_WITHOUT_DICTIONARIES
     # Another family's cosines are not on e5's scale: the offline model's decision.
     assert ranking_config_for("intfloat/multilingual-e5-large-instruct").abstain == DEFAULT_ABSTAIN

@@ -19,11 +19,10 @@ from search.document import document_from_article
 from search.engine import SearchEngine
 from search.index import SearchIndex
 from search.ranking import RankingConfig, ranking_config_for
-from search.tuning import (ANSWERABLE_TASKS, DENSE_GRID, MARGIN_GRID, MAX_FALSE_ABSTENTION, Choice,
-                           Family,
-                           QueryMemo, RankingRuns, Recorded, choose, choose_rule, descend,
-                           generalises, leave_one_out, ranking_families, ranking_leave_one_out,
-                           replay, scores_of)
+from search.tuning import (ANSWERABLE_TASKS, DENSE_GRID, MARGIN_GRID, MAX_FALSE_ABSTENTION,
+                           Choice, Family, QueryMemo, RankingRuns, Recorded, choose, choose_rule,
+                           descend, generalises, leave_one_out, ranking_families,
+                           ranking_leave_one_out, replay, scores_of)
 from tests.support.fakes import FakeEmbedder
 from tests.support.help_center import ARTICLES
 
