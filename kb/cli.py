@@ -420,8 +420,7 @@ def tune_command(ctx: Context, sets: tuple[Path, ...], ranking: bool, max_task_c
     from kb.searcher import embedder_for, imported_lexicon, ranking_config
     from search import (EvalDataError, LexiconError, ModelLoadError, QueryMemo,
                         TranslationSetup, collection_engine, collections_of, decision_off,
-                        read_jsonl, record_questions)
-    from search.decision import decision_for
+                        decision_for, read_jsonl, record_questions)
 
     if len(sets) < 2:
         raise click.UsageError("leave-one-out needs two help centers or more (--set, repeated)")

@@ -12,8 +12,9 @@ from typing import Any
 from search import (TRANSLATION_TARGET, AnswerCache, ArticleSet, BuildReport, CachedEmbedder,
                     Embedder, EmbeddingCache, Lexicon, RankingConfig, SearchEngine, SearchIndex,
                     SentenceTransformerEmbedder, SharedCache, UnusableIndexError,
-                    document_from_article, load_articles, load_embedder, load_lexicon_dir,
-                    publish_index, ranking_config_for, translator_for)
+                    decision_for, decision_measured, document_from_article, load_articles,
+                    load_embedder, load_lexicon_dir, publish_index, ranking_config_for,
+                    translator_for)
 
 # Inside a build: the article files it was made from.
 ARTICLES = "articles"
@@ -164,6 +165,13 @@ def derived_from_help_center(index: SearchIndex, settings: Mapping[str, Any]) ->
             lines.append(f"{', '.join(without)} questions: no dictionary imported, so read with "
                          "the learned pairs only, ranked and judged by the weights and abstention "
                          "cuts chosen without one (kb dict import adds one)")
+    model = settings["MODEL"]
+    if decision_measured(model):
+        lines.append(f"when no article answers: cuts chosen for {decision_for(model).family}")
+    else:
+        lines.append(f"when no article answers: {model} has no cuts of its own, so it is judged "
+                     "by the bundled model's, which may not suit its similarities (measure it "
+                     "with kb tune: docs/operations.md)")
     return lines
 
 

@@ -51,6 +51,8 @@ _EXPORTS = {
     "RankingConfig": "search.ranking",
     "TRANSLATION_TARGET": "search.ranking",
     "ranking_config_for": "search.ranking",
+    "decision_for": "search.decision",
+    "decision_measured": "search.decision",
     "QueryTranslator": "search.query_translation",
     "translator_for": "search.query_translation",
     "Lexicon": "search.lexicon",
@@ -101,6 +103,7 @@ if TYPE_CHECKING:
     from search.answer_cache import AnswerCache, SharedCache
     from search.article import Article
     from search.check import CheckRules, check_articles
+    from search.decision import decision_for, decision_measured
     from search.collection import ArticleSet, load_articles
     from search.dictionaries import read_dictionaries, write_tables
     from search.document import Document, document_from_article

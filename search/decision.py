@@ -155,6 +155,9 @@ class ModelDecision:
     offline model's unrelated texts score near 0, multilingual-e5's .7 and more), so each
     family has its own dense cuts to choose among and its own rules and margins chosen there."""
 
+    # What its name says of a model of the family (lower case), and how `kb index` names it.
+    marker: str
+    family: str
     # The names of its tables here, with the open dictionaries and without, for `kb tune` to
     # say which it chose.
     names_with_dictionaries: str
@@ -167,6 +170,7 @@ class ModelDecision:
 
 
 OFFLINE_DECISION = ModelDecision(
+    "all-minilm-l6-v2", "the bundled all-MiniLM-L6-v2",
     "DEFAULT_ABSTAIN, DEFAULT_MARGINS", "ABSTAIN_WITHOUT_DICTIONARIES, MARGINS_WITHOUT_DICTIONARIES",
     _steps(0.20, 0.60, 0.02), DEFAULT_ABSTAIN, ABSTAIN_WITHOUT_DICTIONARIES, DEFAULT_MARGINS,
     MARGINS_WITHOUT_DICTIONARIES)
@@ -202,19 +206,29 @@ E5_MARGINS: Mapping[str, float] = {"en": 0.75, "translated_sv": 0.8, "translated
 E5_MARGINS_WITHOUT_DICTIONARIES: Mapping[str, float] = {
     "en": 0.75, "translated_sv": 0.6, "translated_ru": 0.6, "default": 0.6}
 E5_DECISION = ModelDecision(
+    "multilingual-e5", "multilingual-e5",
     "E5_ABSTAIN, E5_MARGINS", "E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS_WITHOUT_DICTIONARIES",
     _steps(0.70, 0.95, 0.01), E5_ABSTAIN, E5_ABSTAIN_WITHOUT_DICTIONARIES, E5_MARGINS,
     E5_MARGINS_WITHOUT_DICTIONARIES)
 
 
-def decision_for(model: str) -> ModelDecision:
-    """The decision of a model's family, read from its name (a local folder keeps
-    "multilingual-e5" in its name for it); the offline model's for any other model, until it
-    is measured with `kb tune` and given a table here."""
+def _family_of(model: str) -> ModelDecision | None:
+    """The family whose decision was chosen for this model, by its name (a local folder keeps
+    the family's `marker` in its name for it), or None."""
     lowered = model.lower()
-    if "multilingual-e5" in lowered and "instruct" not in lowered:
-        return E5_DECISION
-    return OFFLINE_DECISION
+    return next((family for family in (E5_DECISION, OFFLINE_DECISION)
+                 if family.marker in lowered and "instruct" not in lowered), None)
+
+
+def decision_for(model: str) -> ModelDecision:
+    """The decision of a model's family; the offline model's for any other model, until it is
+    measured with `kb tune` and given a table here (`decision_measured` tells)."""
+    return _family_of(model) or OFFLINE_DECISION
+
+
+def decision_measured(model: str) -> bool:
+    """Whether the model's decision was chosen for its family, not lent by the offline model."""
+    return _family_of(model) is not None
 
 
 # No margin for any question: every result up to the limit.

@@ -304,6 +304,8 @@ def test_kb_index_says_what_it_derived_from_the_help_center(runner: CliRunner, t
     assert derived[0].startswith("its vocabulary") and "en " in derived[0] and "sv " in derived[0]
     assert derived[1].startswith("word pairs learned from its translated articles: sv→en ")
     assert derived[2].startswith("sv questions: no dictionary imported")
+    # A model whose decision was never chosen for it is said so: here, the fake model.
+    assert derived[3].startswith(f"when no article answers: {fake_model} has no cuts of its own")
 
     # A dictionary, not a handful of words (search/lexicon.py MIN_DICTIONARY_ENTRIES), changes
     # how Swedish questions are read and judged.

@@ -131,6 +131,12 @@ def test_the_production_model_has_its_own_decision() -> None:
     # Another family's cosines are not on e5's scale: the offline model's decision.
     assert ranking_config_for("intfloat/multilingual-e5-large-instruct").abstain == DEFAULT_ABSTAIN
     assert ranking_config_for("paraphrase-multilingual-MiniLM-L12-v2").abstain == DEFAULT_ABSTAIN
+    # ... and `kb index` says so.
+    from search.decision import decision_measured
+    from search.embedder import OFFLINE_MODEL
+    assert decision_measured(OFFLINE_MODEL) and decision_measured("intfloat/multilingual-e5-small")
+    assert not decision_measured("paraphrase-multilingual-MiniLM-L12-v2")
+    assert not decision_measured("intfloat/multilingual-e5-large-instruct")
 
 
 def test_the_decision_s_rules_follow_whether_dictionaries_read_the_questions(tmp_path,
