@@ -216,8 +216,10 @@ def _family_of(model: str) -> ModelDecision | None:
     """The family whose decision was chosen for this model, by its name (a local folder keeps
     the family's `marker` in its name for it), or None."""
     lowered = model.lower()
+    if "instruct" in lowered:
+        return None  # an instruction-tuned variant reads other prompts, and scores otherwise
     return next((family for family in (E5_DECISION, OFFLINE_DECISION)
-                 if family.marker in lowered and "instruct" not in lowered), None)
+                 if family.marker in lowered), None)
 
 
 def decision_for(model: str) -> ModelDecision:
