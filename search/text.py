@@ -19,7 +19,14 @@ _STOPWORDS = {"en": bm25s_stopwords.STOPWORDS_EN, "sv": bm25s_stopwords.STOPWORD
 # Function words as customers write them in everyday Swedish ("nån" for någon, "dom" for de and
 # dem, "mej" for mig): the lists above have only the written forms, so these were read as
 # content words, and a dictionary took "nån" for nå (reach) and "dom" for a court's verdict.
-_SPOKEN = {"sv": ("nån", "nåt", "nåra", "dom", "mej", "dej", "sej")}
+# English contractions typed without the apostrophe ("i cant log in") are function words too:
+# read as content words the help center never uses, "cant" made a sign-in question look like one
+# about something else (search/decision.py). Words that are also content words ("ill", "id",
+# "lets") are left out.
+_SPOKEN = {"sv": ("nån", "nåt", "nåra", "dom", "mej", "dej", "sej"),
+           "en": ("cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont",
+                  "wouldnt", "couldnt", "shouldnt", "havent", "hasnt", "hadnt", "im", "ive",
+                  "youre", "youve", "theyre", "thats", "whats", "theres")}
 # Forms the lists leave out of words they have: Swedish has ingen but not inget or inga, sin and
 # sina but not sitt, själv but not självt or själva. Left out, a dictionary read "inget" as a
 # content word.
