@@ -77,6 +77,9 @@
     var api = endpoint + "/api/v1";
     var assets = config.assets || assetBase || endpoint + "/widget";
     var draftKey = "kb-draft:" + endpoint;
+    // A question the host page already has (the help center's "nothing matched" page passes the
+    // customer's search): it goes into the message field.
+    var carried = typeof config.message === "string" && config.message.trim() ? config.message : null;
     var lang = pickLang(config.lang);
     var catalog = {};
     // One anonymous visitor across reloads and visits (no cookie), so a ticket sent later can
@@ -194,9 +197,20 @@
       });
       ui.articleBody.addEventListener("click", function (event) {
         var link = event.target.closest && event.target.closest("a[data-kb-slug]");
-        if (link) { event.preventDefault(); openArticle({slug: link.getAttribute("data-kb-slug"), lang: link.getAttribute("data-kb-lang")}); }
+        // In the reader's language where a version exists (the server falls back), not in the
+        // language of the article the link stands in: an English answer read on a Russian page
+        // leads on to Russian articles, as the help-center pages do.
+        if (link) { event.preventDefault(); openArticle({slug: link.getAttribute("data-kb-slug"), lang: lang}); }
       });
       restoreDraft();
+      if (carried !== null) {
+        // The question the page hands over is newer than any saved draft, so it wins; once only,
+        // so a rebuild for another language keeps what the customer has typed since.
+        ui.message.value = carried;
+        carried = null;
+        saveDraft();
+        suggestSoon();
+      }
     }
 
     function field(id, label, input) {

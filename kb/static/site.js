@@ -14,26 +14,13 @@
     script.src = box.getAttribute("data-widget");
     script.onload = function () {
       if (!window.DriftboxHelp) return;
+      // The question carried over wins over a draft the widget saved on an earlier visit.
       window.DriftboxHelp.init({endpoint: box.getAttribute("data-endpoint"),
-                                lang: box.getAttribute("data-lang"), container: box});
+                                lang: box.getAttribute("data-lang"), container: box,
+                                message: typed});
       if (plain) plain.classList.add("kb-replaced");
-      if (typed) carryOver(box, typed);
     };
     document.head.appendChild(script);
-  }
-
-  // The widget builds its form once its UI text has arrived; the question goes in then.
-  function carryOver(box, typed) {
-    var tries = 0;
-    var timer = setInterval(function () {
-      var host = box.lastElementChild;
-      var message = host && host.shadowRoot && host.shadowRoot.querySelector("#kb-message");
-      if (message || ++tries > 50) clearInterval(timer);
-      if (message && !message.value) {
-        message.value = typed;
-        message.dispatchEvent(new Event("input", {bubbles: true}));
-      }
-    }, 100);
   }
 
   function followPreview() {

@@ -124,6 +124,21 @@ def test_home_category_article_switch_search_feedback(browser, server, lang: str
     page.context.close()
 
 
+def test_the_question_carried_over_wins_over_an_earlier_draft(browser, server) -> None:
+    # The widget keeps a draft for a day; a second search that found nothing showed the first
+    # search's question in the form instead of the new one.
+    from playwright.sync_api import expect
+
+    url, _app = server
+    page = open_page(browser, "en")
+    for question in ("what is the weather like in Paris tomorrow",
+                     "who won the football world cup in 1998"):
+        page.goto(f"{url}/help/en/search?q={question.replace(' ', '+')}")
+        assert "Nothing in the help center matched your question." in page.inner_text("main")
+        expect(page.locator("#kb-contact #kb-message")).to_have_value(question, timeout=10_000)
+    page.context.close()
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_nothing_matched_carries_the_question_to_the_contact_form(browser, server,
                                                                   javascript: bool) -> None:

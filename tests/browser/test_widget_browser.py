@@ -274,6 +274,22 @@ def test_answer_in_another_language_is_labelled(page, server) -> None:
     screenshot(page, "widget-sv-fallback")
 
 
+def test_a_link_in_an_answer_in_another_language_leads_on_in_the_customer_s(page, server
+                                                                           ) -> None:
+    # The Google Drive article exists in English only; the article it links to has a Russian
+    # version, which a Russian page's reader gets, as on the help-center pages.
+    url, _app = server
+    page.goto(f"{url}/demo/ru")
+    ask(page, "Google Drive", "как перенести файлы из гугл диска")
+    page.locator(".kb-suggestion", has_text="Move your files from Google Drive").click()
+    page.locator("#kb-article-title").wait_for()
+    page.locator(".kb-article a[data-kb-slug='storage-full']").click()
+    from playwright.sync_api import expect
+
+    expect(page.locator("#kb-article-title")).to_have_text("Хранилище заполнено",
+                                                           timeout=10_000)
+
+
 def test_repaired_question_says_what_was_searched(page, server) -> None:
     url, _app = server
     page.goto(f"{url}/demo/en")
