@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kb.deflection import email_salt, hash_email
-from kb.security import limiter, write_limit
+from kb.security import events_limit, limiter
 from kb.services import services
 from kb.validation import ApiBlueprint, ConfiguredLanguage, MaxChars
 
@@ -79,7 +79,7 @@ class QueuedSchema(Schema):
 
 @bp.route("/events")
 class EventResource(MethodView):
-    @limiter.limit(write_limit)
+    @limiter.limit(events_limit)
     @bp.arguments(EventSchema)
     @bp.response(202, QueuedSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:

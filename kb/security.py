@@ -65,6 +65,12 @@ def write_limit() -> str:
     return current_app.config["RATE_LIMIT_WRITE"]
 
 
+def events_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["RATE_LIMIT_EVENTS"]
+
+
 def sign_in_limit() -> str:
     from flask import current_app
 

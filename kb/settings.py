@@ -154,7 +154,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_KEY_PREFIX", "kb", "Prefix of every key the service writes to Redis (rate "
             "limits, search cache); deployments that share one Redis need different prefixes."),
     Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client."),
-    Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback, event and ticket posts allowed per client."),
+    Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback and ticket posts allowed per client."),
+    Setting("RATE_LIMIT_EVENTS", "120/minute", "Widget event posts allowed per client. A "
+            "customer's visit sends about six, and customers in one office share an address: at "
+            "the write limit, three visits a minute lost the rest of their deflections."),
     Setting("RATE_LIMIT_SIGN_IN", "10/minute", "Failed admin sign-ins allowed per client, "
             "dashboard form and bearer token together; then 429 until the window ends."),
     Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "

@@ -32,7 +32,7 @@ def _app():  # type: ignore[no-untyped-def]
     return create_app(app_config(tmp, f"sqlite:///{tmp / 'fuzz.sqlite3'}",
                                  Path(configured["INDEX_DIR"]), "fake",
                                  RATE_LIMIT_SEARCH="100000/minute",
-                                 RATE_LIMIT_WRITE="100000/minute"))
+                                 RATE_LIMIT_WRITE="100000/minute", RATE_LIMIT_EVENTS="100000/minute"))
 
 
 APP = _app()

@@ -15,7 +15,7 @@ def app_config(tmp_path: Path, database_url: str, index_dir: Path, model: str,
         "ARTICLES_DIR": str(SAMPLE_ARTICLES), "DATABASE_URL": database_url,
         "INDEX_DIR": str(index_dir), "CACHE_DIR": str(tmp_path / "cache"), "MODEL": model,
         "ADMIN_TOKEN": "s3cret-token", "CORS_ORIGINS": ["https://shop.example"],
-        "RATE_LIMIT_SEARCH": "1000/minute", "RATE_LIMIT_WRITE": "1000/minute",
+        "RATE_LIMIT_SEARCH": "1000/minute", "RATE_LIMIT_WRITE": "1000/minute", "RATE_LIMIT_EVENTS": "1000/minute",
         "OUTBOX_INTERVAL": 0.0, "WEBHOOK_URL": "", "RELOAD_CHECK_SECONDS": 0.0,
     }
     config.update(overrides)

@@ -344,7 +344,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, fake_model: str) -> Iterat
         "KB_DATABASE_URL": postgres_schema_url(schema, "127.0.0.1", proxy.port),
         "KB_WEBHOOK_URL": desk.url, "KB_WEBHOOK_TIMEOUT": str(WEBHOOK_TIMEOUT),
         "KB_OUTBOX_INTERVAL": "0.5", "KB_RELOAD_CHECK_SECONDS": "0.2",
-        "KB_RATE_LIMIT_SEARCH": "1000000/minute", "KB_RATE_LIMIT_WRITE": "1000000/minute",
+        "KB_RATE_LIMIT_SEARCH": "1000000/minute", "KB_RATE_LIMIT_WRITE": "1000000/minute", "KB_RATE_LIMIT_EVENTS": "1000000/minute",
         "KB_ADMIN_TOKEN": ADMIN["Authorization"].removeprefix("Bearer ")})
     log_path = tmp / "gunicorn.log"
     process = start_gunicorn(FAKE_MODEL_APP, env, log_path)

@@ -71,7 +71,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 "KB_BIND": f"127.0.0.1:{port}", "KB_WORKERS": "2",
                 "KB_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), "KB_ADMIN_TOKEN": "s3cret-token",
                 "KB_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
-                "KB_RATE_LIMIT_SEARCH": "100000/minute", "KB_RATE_LIMIT_WRITE": "100000/minute"})
+                "KB_RATE_LIMIT_SEARCH": "100000/minute", "KB_RATE_LIMIT_WRITE": "100000/minute", "KB_RATE_LIMIT_EVENTS": "100000/minute"})
     build_and_publish(load_settings(environ=env))
     log = tmp / "gunicorn.log"
     server = start_gunicorn("wsgi:app", env, log)

@@ -27,7 +27,7 @@ from tests.support.gunicorn import (FAKE_MODEL_APP, free_port, service_env, star
                                     stop_gunicorn)
 
 TOKEN = "multi-host-token"
-WRITE_LIMIT = 4
+EVENT_LIMIT = 4
 NEW_TITLE = "Cancel and get your money back"
 FOLLOW_BOUND_SECONDS = 30.0
 
@@ -94,7 +94,7 @@ def _start(name: str, root: Path, database: str, prefix: str, model: str) -> Hos
         "KB_LANGUAGES": "en", "KB_MODEL": model, "KB_DATABASE_URL": database,
         "KB_RATELIMIT_STORAGE_URL": REDIS_URL, "KB_SEARCH_CACHE_URL": REDIS_URL,
         "KB_REDIS_KEY_PREFIX": prefix, "KB_PROXY_COUNT": "1", "KB_ADMIN_TOKEN": TOKEN,
-        "KB_RATE_LIMIT_WRITE": f"{WRITE_LIMIT}/minute", "KB_RATE_LIMIT_SEARCH": "1000/minute",
+        "KB_RATE_LIMIT_EVENTS": f"{EVENT_LIMIT}/minute", "KB_RATE_LIMIT_SEARCH": "1000/minute",
         "KB_RELOAD_CHECK_SECONDS": "0.5", "KB_OUTBOX_INTERVAL": "0",
         "KB_BIND": f"127.0.0.1:{port}", "KB_WORKERS": "2",
     })
@@ -157,12 +157,12 @@ def test_a_ticket_sent_to_one_host_is_listed_on_the_other(hosts: tuple[Host, Hos
 def test_rate_limits_count_one_customer_across_hosts(hosts: tuple[Host, Host]) -> None:
     first, second = hosts
     event = {"type": "widget_opened", "session_id": "s-limits"}
-    alternating = [first, second] * WRITE_LIMIT
+    alternating = [first, second] * EVENT_LIMIT
     codes = [host.call("POST", "/api/v1/events", event, client="203.0.113.7")[0]
-             for host in alternating[:WRITE_LIMIT + 2]]
+             for host in alternating[:EVENT_LIMIT + 2]]
     allowed = codes[0]
-    assert allowed in (201, 202) and codes[:WRITE_LIMIT] == [allowed] * WRITE_LIMIT
-    assert codes[WRITE_LIMIT:] == [429, 429]  # on both hosts, each of which saw only half
+    assert allowed in (201, 202) and codes[:EVENT_LIMIT] == [allowed] * EVENT_LIMIT
+    assert codes[EVENT_LIMIT:] == [429, 429]  # on both hosts, each of which saw only half
     # Another customer behind the same balancer has a limit of its own.
     assert second.call("POST", "/api/v1/events", event, client="203.0.113.8")[0] == allowed
 

@@ -20,7 +20,7 @@ TOKEN = "openapi-token"
 def test_schemathesis_finds_nothing_with_all_checks(tmp_path: Path, fake_model: str) -> None:
     # Limits high enough that the run tests the endpoints, not the rate limiter.
     with gunicorn_service(tmp_path / "service", fake_model, ADMIN_TOKEN=TOKEN,
-                          RATE_LIMIT_SEARCH="100000/minute", RATE_LIMIT_WRITE="100000/minute",
+                          RATE_LIMIT_SEARCH="100000/minute", RATE_LIMIT_WRITE="100000/minute", RATE_LIMIT_EVENTS="100000/minute",
                           RATE_LIMIT_SIGN_IN="100000/minute") as service:
         run = subprocess.run(  # noqa: S603 - our own command line
             [str(Path(sys.executable).parent / "schemathesis"), "run",
