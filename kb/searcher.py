@@ -85,11 +85,12 @@ def load_articles_for(settings: Mapping[str, Any], root: Path | None = None) -> 
 
 
 def copy_article_files(articles: ArticleSet, folder: Path) -> None:
-    """Copy every article file that parsed into `folder`, keeping its place under the root."""
-    for article in articles.articles:
-        destination = folder / article.path.relative_to(articles.root)
+    """Copy every article file that parsed, and the topic names, into `folder`, keeping their
+    places under the root."""
+    for path in [article.path for article in articles.articles] + articles.topic_files:
+        destination = folder / path.relative_to(articles.root)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(article.path, destination)
+        shutil.copyfile(path, destination)
 
 
 def articles_of_build(settings: Mapping[str, Any], build: Path) -> ArticleSet:

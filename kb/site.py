@@ -151,6 +151,9 @@ def _context(lang: str, content: SiteContent | None) -> dict[str, Any]:
         "preview": current_app.extensions["kb_site_preview"],
         "max_query_chars": config["MAX_QUERY_CHARS"],
         "contact_token": _form_token("contact"), "contact_question": None,
+        # A category's name in the reader's language (the language folder's topics file).
+        "topic": (lambda category: content.articles.topic_name(lang, category)) if content
+        else (lambda category: category.replace("-", " ").capitalize()),
     }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from search import AnswerCache
 from search.article import Article
 from search.check import CheckRules, check_articles
-from search.collection import ArticleSet, load_articles
+from search.collection import TOPICS_FILE, ArticleSet, load_articles
 from search.index import SearchIndex
 from search.problem import Problem
 
@@ -90,7 +90,8 @@ class WorkingFolder:
 
     def stamp(self) -> str:
         """Changes when any article file is added, removed or saved."""
-        files = sorted(self.root.rglob("*.md")) if self.root.is_dir() else []
+        files = sorted([*self.root.rglob("*.md"), *self.root.glob(f"*/{TOPICS_FILE}")]) \
+            if self.root.is_dir() else []
         parts = []
         for path in files:
             try:

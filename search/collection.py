@@ -6,8 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from search.article import SLUG_PATTERN, Article, ArticleError, parse_article
 from search.problem import Problem, Severity
+
+# In each language folder, the names customers read for the front matter's `category` values
+# ("account: Konto"): a category is a slug shared by every language, its name is not.
+TOPICS_FILE = "topics.yml"
 
 
 @dataclass
@@ -21,6 +27,15 @@ class ArticleSet:
     # Files in a language folder that could not be loaded (their errors are in `problems`), by
     # (lang, slug): they are still articles a writer is working on, and links may point at them.
     unloaded: dict[tuple[str, str], Path] = field(default_factory=dict)
+    # lang -> category -> the name readers of that language see (TOPICS_FILE).
+    topic_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    topic_files: list[Path] = field(default_factory=list)
+
+    def topic_name(self, lang: str, category: str) -> str:
+        """What readers of `lang` call a category: its name in that language's topics file,
+        else the category itself ("sign-in" -> "Sign in")."""
+        return self.topic_names.get(lang, {}).get(category) or \
+            category.replace("-", " ").capitalize()
 
     def get(self, lang: str, slug: str) -> Article | None:
         """The article with this slug in this language, draft or not."""
@@ -83,7 +98,36 @@ def load_articles(root: Path, languages: Sequence[str],
             continue
         for path in _markdown_files(entry):
             _load_one(result, path, entry.name, seen, link_template)
+        if (entry / TOPICS_FILE).is_file():
+            _load_topics(result, entry / TOPICS_FILE, entry.name)
     return result
+
+
+def _load_topics(result: ArticleSet, path: Path, lang: str) -> None:
+    """One language's topic names; a broken file is a problem, and its names are not used."""
+    fix = (f"write one line per category, e.g. 'account: Konto', in {path.parent.name}/"
+           f"{TOPICS_FILE}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        result.problems.append(Problem(path, 1, Severity.ERROR, "unreadable",
+                                       f"cannot read the topic names ({exc}); {fix}"))
+        return
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
+        result.problems.append(Problem(path, line, Severity.ERROR, "bad-topics",
+                                       f"the topic names are not valid YAML; {fix}"))
+        return
+    if data is None:
+        return
+    if not isinstance(data, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) and value.strip()
+            for key, value in data.items()):
+        result.problems.append(Problem(path, 1, Severity.ERROR, "bad-topics",
+                                       f"every topic needs a category and a name; {fix}"))
+        return
+    result.topic_names[lang] = {key.strip(): value.strip() for key, value in data.items()}
+    result.topic_files.append(path)
 
 
 def _load_one(result: ArticleSet, path: Path, lang: str, seen: dict[tuple[str, str], Path],

@@ -94,6 +94,15 @@ def test_home_shows_the_most_opened_articles_of_its_language_only(app: Flask,
     assert popular(page(client, "/help/en/")) == ["delete-account"]
 
 
+def test_topics_are_named_in_the_readers_language(client: FlaskClient) -> None:
+    # articles/<lang>/topics.yml, carried with the build the pages are served from.
+    assert '/help/sv/category/account">Konto</a>' in page(client, "/help/sv/")
+    html = page(client, "/help/ru/category/account")
+    assert "<h1>Аккаунт</h1>" in html and "<title>Аккаунт" in html
+    assert '/help/ru/category/sign-in">Вход</a>' in page(client, "/help/ru/sign-in-problems")
+    assert '/help/en/category/sign-in">Sign in</a>' in page(client, "/help/en/")
+
+
 def test_category_page_lists_its_articles(client: FlaskClient) -> None:
     html = page(client, "/help/ru/category/account")
     assert "Сбросить пароль" in html or "reset-password" in html

@@ -336,3 +336,30 @@ def test_safe_html_and_links_are_not_reported(articles_dir: Path,
     write_article("en", "safe", body="Press <kbd>Ctrl</kbd>, see <a href=\"https://x.example\">"
                                      "this</a> or [that](https://y.example).\n")
     assert "sanitized" not in codes(problems_of(articles_dir))
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    ("account: [Konto\n", 2),  # not YAML: the parser stops at the end
+    ("- Konto\n- Filer\n", 1),  # a list, not category: name
+    ("account:\n", 1),  # a category without a name
+])
+def test_a_broken_topics_file_is_a_problem_and_its_names_are_not_used(
+        articles_dir: Path, write_article: WriteArticle, content: str, line: int) -> None:
+    write_article("sv", "reset-password", title="Återställ lösenordet", category="account")
+    (articles_dir / "sv" / "topics.yml").write_text(content, encoding="utf-8")
+    articles = load_articles(articles_dir, LANGS)
+    problem = codes(articles.problems)["bad-topics"]
+    assert problem.severity is Severity.ERROR and problem.line == line
+    assert "account: Konto" in problem.message  # says how to write it
+    assert articles.topic_name("sv", "account") == "Account"
+
+
+def test_topic_names_are_read_per_language(articles_dir: Path,
+                                           write_article: WriteArticle) -> None:
+    write_article("sv", "reset-password", title="Återställ lösenordet", category="sign-in")
+    (articles_dir / "sv" / "topics.yml").write_text("sign-in: Inloggning\n", encoding="utf-8")
+    articles = load_articles(articles_dir, LANGS)
+    assert articles.problems == []
+    assert articles.topic_name("sv", "sign-in") == "Inloggning"
+    # Without a name of its own, a category reads as itself.
+    assert articles.topic_name("ru", "sign-in") == "Sign in"
