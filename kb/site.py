@@ -245,6 +245,7 @@ def category(lang: str, name: str) -> ResponseReturnValue:
     if not articles:
         raise NotFound()
     return _render("category.html", lang, content, name=name, articles=articles,
+                   switch_links=_switch_links("site.category", name=name),
                    alternates=_alternates(lambda code: url_for(
                        "site.category", lang=code, name=name, _external=True)),
                    canonical=url_for("site.category", lang=lang, name=name, _external=True))
@@ -345,6 +346,7 @@ def search(lang: str) -> ResponseReturnValue:
     query = request.args.get("q", "")
     limit = current_app.config["MAX_QUERY_CHARS"]
     context: dict[str, Any] = {"query": query, "alternates": _search_alternates(),
+                               "switch_links": _switch_links("site.search", q=query or None),
                                "canonical": url_for("site.search", lang=lang, _external=True)}
     if not query.strip():
         return _render("search.html", lang, content, response=None, **context)
@@ -369,6 +371,12 @@ def search(lang: str) -> ResponseReturnValue:
                    contact_token=_form_token("contact"), **context)
 
 
+def _switch_links(endpoint: str, **values: Any) -> dict[str, str]:
+    """The language switcher's link per language for a page that exists in every language (a
+    topic, search, the contact form): the same page, with what the reader typed."""
+    return {code: url_for(endpoint, lang=code, **values) for code in _languages()}
+
+
 def _search_alternates() -> list[dict[str, str]]:
     return _alternates(lambda code: url_for("site.search", lang=code, _external=True))
 
@@ -379,6 +387,8 @@ def contact(lang: str) -> ResponseReturnValue:
     _known_language(lang)
     content = _content()
     context: dict[str, Any] = {"alternates": _contact_alternates(),
+                               "switch_links": _switch_links("site.contact",
+                                                             q=request.args.get("q") or None),
                                "canonical": url_for("site.contact", lang=lang, _external=True)}
     if request.method == "GET":
         return _render("contact.html", lang, content, form={"message": request.args.get("q", "")},

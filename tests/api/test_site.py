@@ -103,6 +103,21 @@ def test_topics_are_named_in_the_readers_language(client: FlaskClient) -> None:
     assert '/help/en/category/sign-in">Sign in</a>' in page(client, "/help/en/")
 
 
+def test_the_language_switcher_keeps_the_readers_place(client: FlaskClient) -> None:
+    switcher = lambda html: re.findall(  # noqa: E731
+        r'<a href="([^"]+)" hreflang="\w+"', html.split('class="languages"')[1].split("</nav>")[0])
+    assert "/help/en/category/files" in switcher(page(client, "/help/sv/category/files"))
+    assert "/help/ru/search?q=gl%C3%B6mt+l%C3%B6senord" in switcher(
+        page(client, "/help/sv/search?q=glömt+lösenord"))
+    assert "/help/en/contact?q=hej" in switcher(page(client, "/help/sv/contact?q=hej"))
+
+
+def test_an_empty_search_says_what_to_do_and_where_a_person_is(client: FlaskClient) -> None:
+    for query in ("", "+++"):
+        html = page(client, f"/help/sv/search?q={query}")
+        assert "Skriv din fråga i rutan ovan" in html and 'id="kb-contact"' in html
+
+
 def test_category_page_lists_its_articles(client: FlaskClient) -> None:
     html = page(client, "/help/ru/category/account")
     assert "Сбросить пароль" in html or "reset-password" in html
