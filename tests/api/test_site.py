@@ -309,6 +309,17 @@ def test_bad_questions_get_a_clear_message_not_an_error(client: FlaskClient, que
     assert 'role="alert"' in html and ("2000 characters long" in html or "not text" in html)
 
 
+def test_a_long_question_reaches_the_page_that_says_so(client: FlaskClient) -> None:
+    # A search box with maxlength cut a pasted question at the limit without a word; the whole
+    # question goes to the server, whose page says how long it is and keeps it for support.
+    html = page(client, "/help/en/")
+    box = re.search(r'<input id="q"[^>]*>', html).group(0)
+    assert "maxlength" not in box
+    response = client.get("/help/en/search", query_string={"q": "my files vanish " * 40})
+    assert response.status_code == 400
+    assert "my files vanish my files" in response.get_data(as_text=True).split("kb-contact")[1]
+
+
 def test_binary_query_string_is_a_page_in_the_sites_style(client: FlaskClient) -> None:
     response = client.get("/help/en/search?q=%FF%FE%00")
     assert response.status_code == 400 and response.mimetype == "text/html"
