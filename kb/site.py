@@ -471,7 +471,11 @@ def site_error(exc: HTTPException) -> ResponseReturnValue:
     if status == 404 and request.view_args:
         guess = str(request.view_args.get("slug") or request.view_args.get("anything") or "")
         guess = re.sub(r"[-_/]+", " ", guess).strip()[:100]
-    response = _render("error.html", lang, content, status, error_status=status, guess=guess)
+    # A customer stopped by the search limit keeps the question, and the way to a person.
+    query = request.args.get("q", "")[:current_app.config["MAX_QUERY_CHARS"]] \
+        if status == 429 else None
+    response = _render("error.html", lang, content, status, error_status=status, guess=guess,
+                       query=query)
     for name, value in (exc.get_headers() if status in (405, 429) else []):
         if name.lower() in ("retry-after", "allow"):
             response.headers[name] = value

@@ -320,6 +320,21 @@ def test_a_long_question_reaches_the_page_that_says_so(client: FlaskClient) -> N
     assert "my files vanish my files" in response.get_data(as_text=True).split("kb-contact")[1]
 
 
+def test_a_customer_over_the_search_limit_keeps_the_question_and_the_way_to_a_person(
+        tmp_path: Path, site_index: tuple[Path, Path], fake_model: str) -> None:
+    root, index = site_index
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'kb.sqlite3'}", index,
+                                fake_model, ARTICLES_DIR=str(root), RATE_LIMIT_SEARCH="1/minute"))
+    client = app.test_client()
+    client.get("/help/en/search", query_string={"q": "my files are gone"})
+    response = client.get("/help/en/search", query_string={"q": "my files are gone"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429 and "Too many requests" in html
+    assert 'value="my files are gone"' in html  # the search box
+    assert ">my files are gone</textarea>" in html  # the contact form
+    services(app).database.dispose()
+
+
 def test_binary_query_string_is_a_page_in_the_sites_style(client: FlaskClient) -> None:
     response = client.get("/help/en/search?q=%FF%FE%00")
     assert response.status_code == 400 and response.mimetype == "text/html"
