@@ -307,7 +307,10 @@ def article(lang: str, slug: str) -> ResponseReturnValue:
     headings = [h for h in shown.headings if h.level == 2] or shown.headings
     return _render(
         "article.html", lang, content, article=shown, fallback=shown.lang != lang,
-        html=localize_links(shown.html, lang, content.has_version,
+        # Every article the reader can open has an address in their language (an English-only
+        # one is shown there in English): links keep the reader on their language's site.
+        html=localize_links(shown.html, lang,
+                            lambda code, target: content.shown(code, target) is not None,
                             current_app.config["ARTICLE_URL"]),
         toc=shown.headings if len(headings) >= TOC_MIN_HEADINGS else [],
         updated=format_date(shown.updated, "long", locale=lang) if shown.updated else None,

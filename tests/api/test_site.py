@@ -167,6 +167,11 @@ def test_links_inside_an_article_stay_in_the_readers_language(client: FlaskClien
     html = page(client, "/help/sv/import-from-google-drive")
     assert re.search(r'<a href="/help/sv/storage-full"[^>]*>Storage full</a>', html)
     assert "/help/en/storage-full" not in html
+    # A link to an article in English only stays on the reader's site too, where it is shown
+    # in English under the reader's menus, as the home and topic pages link to it.
+    html = page(client, "/help/sv/team-accounts")
+    assert '<a href="/help/sv/import-from-google-drive"' in html
+    assert "/help/en/import-from-google-drive" not in html
     # The English reader keeps the English target.
     assert re.search(r'<a href="/help/en/storage-full"',
                      page(client, "/help/en/import-from-google-drive"))
