@@ -55,6 +55,18 @@ def _parse_runtime(value: str) -> str:
     return runtime
 
 
+def _parse_rate_limit(value: str) -> str:
+    """A rate limit as Flask-Limiter reads it ("60/minute", "10 per second"): checked here, since
+    Flask-Limiter only logs a limit it cannot read and then does not apply it at all."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"expected a rate like 60/minute, got {value!r}") from None
+    return value.strip()
+
+
 def _parse_smtp_url(value: str) -> str:
     from kb.mail import parse_smtp_url
 
@@ -153,13 +165,17 @@ SETTINGS: tuple[Setting, ...] = (
             "(entries of an older index are never read again, whatever this is).", int),
     Setting("REDIS_KEY_PREFIX", "kb", "Prefix of every key the service writes to Redis (rate "
             "limits, search cache); deployments that share one Redis need different prefixes."),
-    Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client."),
-    Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback and ticket posts allowed per client."),
+    Setting("RATE_LIMIT_SEARCH", "60/minute", "Search requests allowed per client.",
+            _parse_rate_limit),
+    Setting("RATE_LIMIT_WRITE", "20/minute", "Feedback and ticket posts allowed per client.",
+            _parse_rate_limit),
     Setting("RATE_LIMIT_EVENTS", "120/minute", "Widget event posts allowed per client. A "
             "customer's visit sends about six, and customers in one office share an address: at "
-            "the write limit, three visits a minute lost the rest of their deflections."),
+            "the write limit, three visits a minute lost the rest of their deflections.",
+            _parse_rate_limit),
     Setting("RATE_LIMIT_SIGN_IN", "10/minute", "Failed admin sign-ins allowed per client, "
-            "dashboard form and bearer token together; then 429 until the window ends."),
+            "dashboard form and bearer token together; then 429 until the window ends.",
+            _parse_rate_limit),
     Setting("WEBHOOK_URL", "", "Help desk intake URL that receives every ticket as JSON; "
             "empty keeps tickets only in the database."),
     Setting("WEBHOOK_SECRET", "", "Shared secret that signs every webhook delivery "

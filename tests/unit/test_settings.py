@@ -32,7 +32,10 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("KB_WORKERS", "many"), ("KB_AUTO_MIGRATE", "maybe"),
-                                             ("KB_EVENT_BATCH_SIZE", "0")])
+                                             ("KB_EVENT_BATCH_SIZE", "0"),
+                                             # Flask-Limiter would only log it and not limit.
+                                             ("KB_RATE_LIMIT_EVENTS", "lots"),
+                                             ("KB_RATE_LIMIT_SEARCH", "60 a minute")])
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings(environ={"KB_INSTANCE_PATH": str(tmp_path), name: value})
