@@ -31,6 +31,7 @@ from kb.security import limiter, search_limit, write_limit
 from kb.site_content import ContentSource, SiteContent, served_content
 from kb.services import services
 from search.article import Article
+from search.collection import unnamed_topic
 from search.related import related_slugs
 
 bp = Blueprint("site", __name__, url_prefix="/help")
@@ -153,7 +154,7 @@ def _context(lang: str, content: SiteContent | None) -> dict[str, Any]:
         "contact_token": _form_token("contact"), "contact_question": None,
         # A category's name in the reader's language (the language folder's topics file).
         "topic": (lambda category: content.articles.topic_name(lang, category)) if content
-        else (lambda category: category.replace("-", " ").capitalize()),
+        else unnamed_topic,
     }
 
 
@@ -474,11 +475,15 @@ def site_error(exc: HTTPException) -> ResponseReturnValue:
     if status == 404 and request.view_args:
         guess = str(request.view_args.get("slug") or request.view_args.get("anything") or "")
         guess = re.sub(r"[-_/]+", " ", guess).strip()[:100]
-    # A customer stopped by the search limit keeps the question, and the way to a person.
-    query = request.args.get("q", "")[:current_app.config["MAX_QUERY_CHARS"]] \
-        if status == 429 else None
+    # A customer stopped by a rate limit keeps what they typed (a search, or a message to
+    # support), with the way to a person.
+    query, typed = None, None
+    if status == 429:
+        query = request.args.get("q", "")
+        typed = {name: request.form.get(name, "") for name in ("email", "subject", "message")} \
+            if request.method == "POST" else {"message": query}
     response = _render("error.html", lang, content, status, error_status=status, guess=guess,
-                       query=query)
+                       query=query, contact_form=typed)
     for name, value in (exc.get_headers() if status in (405, 429) else []):
         if name.lower() in ("retry-after", "allow"):
             response.headers[name] = value

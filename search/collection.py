@@ -16,6 +16,11 @@ from search.problem import Problem, Severity
 TOPICS_FILE = "topics.yml"
 
 
+def unnamed_topic(category: str) -> str:
+    """A category no topics file names, as readers see it: "sign-in" -> "Sign in"."""
+    return category.replace("-", " ").capitalize()
+
+
 @dataclass
 class ArticleSet:
     """All articles that parsed, and every problem met on the way."""
@@ -34,8 +39,7 @@ class ArticleSet:
     def topic_name(self, lang: str, category: str) -> str:
         """What readers of `lang` call a category: its name in that language's topics file,
         else the category itself ("sign-in" -> "Sign in")."""
-        return self.topic_names.get(lang, {}).get(category) or \
-            category.replace("-", " ").capitalize()
+        return self.topic_names.get(lang, {}).get(category) or unnamed_topic(category)
 
     def get(self, lang: str, slug: str) -> Article | None:
         """The article with this slug in this language, draft or not."""

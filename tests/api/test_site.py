@@ -340,6 +340,22 @@ def test_a_customer_over_the_search_limit_keeps_the_question_and_the_way_to_a_pe
     services(app).database.dispose()
 
 
+def test_a_message_over_the_write_limit_is_shown_again_not_lost(
+        tmp_path: Path, site_index: tuple[Path, Path], fake_model: str) -> None:
+    root, index = site_index
+    app = create_app(app_config(tmp_path, f"sqlite:///{tmp_path / 'kb.sqlite3'}", index,
+                                fake_model, ARTICLES_DIR=str(root), RATE_LIMIT_WRITE="1/minute"))
+    client = app.test_client()
+    typed = {"email": "kim@example.com", "subject": "Sync", "message": "my files do not sync"}
+    client.post("/help/en/contact", data=typed)
+    response = client.post("/help/en/contact", data=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert 'value="kim@example.com"' in html and 'value="Sync"' in html
+    assert ">my files do not sync</textarea>" in html
+    services(app).database.dispose()
+
+
 def test_binary_query_string_is_a_page_in_the_sites_style(client: FlaskClient) -> None:
     response = client.get("/help/en/search?q=%FF%FE%00")
     assert response.status_code == 400 and response.mimetype == "text/html"
